@@ -1,0 +1,280 @@
+// fastoptim._core.Plan: the arrays of an optimizer bound once, stepped with
+// one call per step for all tensors.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "arrays.hpp"
+#include "fastoptim/optim.hpp"
+
+namespace py = pybind11;
+
+namespace fastoptim_bindings {
+
+using fastoptim::DType;
+using fastoptim::Hyper;
+using fastoptim::Rule;
+using fastoptim::TensorRef;
+
+namespace {
+
+Rule parse_rule(const std::string& name) {
+  if (name == "sgd") return Rule::sgd;
+  if (name == "momentum") return Rule::momentum;
+  if (name == "adagrad") return Rule::adagrad;
+  if (name == "rmsprop") return Rule::rmsprop;
+  if (name == "adam") return Rule::adam;
+  throw py::value_error("rule must be one of 'sgd', 'momentum', 'adagrad', 'rmsprop', 'adam', got '" +
+                        name + "'");
+}
+
+// The names of the state slots, as in state_dict() and the docs.
+const char* slot_name(Rule rule, int k) {
+  static const char* const kNames[5][3] = {
+      {nullptr, nullptr, nullptr},
+      {"momentum_buffer", nullptr, nullptr},
+      {"sum", nullptr, nullptr},
+      {"square_avg", "momentum_buffer", "grad_avg"},
+      {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+  };
+  return kNames[static_cast<int>(rule)][k];
+}
+
+// Whether slot k is used by a tensor of this rule under these hyperparameters.
+bool slot_needed(Rule rule, int k, const Hyper& h) {
+  switch (rule) {
+    case Rule::sgd: return false;
+    case Rule::momentum:
+    case Rule::adagrad: return k == 0;
+    case Rule::rmsprop: return k == 0 || (k == 1 && h.momentum > 0) || (k == 2 && h.centered);
+    case Rule::adam: return k < 2 || (k == 2 && h.amsgrad);
+  }
+  return false;
+}
+
+Hyper parse_hyper(py::handle t, std::size_t g) {
+  if (!PyTuple_Check(t.ptr()) || PyTuple_GET_SIZE(t.ptr()) != 14)
+    throw py::type_error("hypers[" + std::to_string(g) + "] must be a tuple of 14 values");
+  auto d = [&](int i) {
+    const double v = PyFloat_AsDouble(PyTuple_GET_ITEM(t.ptr(), i));
+    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
+    return v;
+  };
+  auto b = [&](int i) {
+    const int v = PyObject_IsTrue(PyTuple_GET_ITEM(t.ptr(), i));
+    if (v < 0) throw py::error_already_set();
+    return v != 0;
+  };
+  Hyper h;
+  h.lr = d(0);
+  h.weight_decay = d(1);
+  h.momentum = d(2);
+  h.dampening = d(3);
+  h.alpha = d(4);
+  h.eps = d(5);
+  h.beta1 = d(6);
+  h.beta2 = d(7);
+  h.lr_decay = d(8);
+  h.maximize = b(9);
+  h.nesterov = b(10);
+  h.centered = b(11);
+  h.amsgrad = b(12);
+  h.decoupled = b(13);
+  return h;
+}
+
+std::string label(const char* what, const std::string& name) {
+  return std::string(what) + "[" + name + "]";
+}
+
+class Plan {
+ public:
+  Plan(const std::string& rule, const py::list& params, const py::list& states,
+       const py::list& groups, const py::array& steps, const py::list& names)
+      : rule_(parse_rule(rule)) {
+    const std::size_t n = params.size();
+    if (states.size() != n || groups.size() != n || names.size() != n)
+      throw py::value_error("params, states, groups and names must have the same length");
+    if (!(steps.dtype().kind() == 'i' && steps.itemsize() == 8 && steps.ndim() == 1 &&
+          static_cast<std::size_t>(steps.shape(0)) == n && c_contiguous(steps.ptr()) &&
+          writeable(steps.ptr()) && aligned(steps.ptr())))
+      throw py::value_error("steps must be a writeable contiguous int64 array of length " +
+                            std::to_string(n));
+    keep_.push_back(steps);
+    auto* step_ptr = reinterpret_cast<std::int64_t*>(proxy(steps.ptr())->data);
+
+    std::vector<ByteRange> ranges;
+    std::vector<std::string> range_labels;
+    for (std::size_t i = 0; i < n; ++i) {
+      names_.push_back(py::str(names[i]).cast<std::string>());
+      const std::string plabel = label("params", names_[i]);
+      PyObject* p = params[i].ptr();
+      const DtypeCode code = check_output_array(p, plabel);
+      TensorRef t{};
+      t.dtype = code == DtypeCode::f32 ? DType::f32 : DType::f64;
+      t.p = proxy(p)->data;
+      t.n = array_size(p);
+      t.step = step_ptr + i;
+      t.group = py::cast<int>(groups[i]);
+      if (t.group < 0) throw py::value_error("groups must be >= 0");
+      n_groups_ = std::max(n_groups_, t.group + 1);
+      shapes_.push_back(shape_of(p));
+      keep_.push_back(params[i]);
+      param_objs_.push_back(p);
+      if (t.n) {
+        ranges.push_back(byte_range(p, range_labels.size()));
+        range_labels.push_back(plabel);
+      }
+
+      py::list slots = py::cast<py::list>(states[i]);
+      if (slots.size() > 3) throw py::value_error("at most 3 state buffers per tensor");
+      for (std::size_t k = 0; k < slots.size(); ++k) {
+        PyObject* s = slots[k].ptr();
+        if (s == Py_None) continue;
+        const char* sname = slot_name(rule_, static_cast<int>(k));
+        if (!sname) throw py::value_error("this rule has no state slot " + std::to_string(k));
+        const std::string slabel = label("state", names_[i]) + "['" + sname + "']";
+        const DtypeCode scode = check_output_array(s, slabel);
+        if (scode != code)
+          throw py::type_error(slabel + " has dtype " + dtype_str(s) + " but " + plabel +
+                               " has dtype " + dtype_str(p));
+        if (!same_shape(s, shapes_.back()))
+          throw py::value_error(slabel + " has shape " + shape_str(shape_of(s)) + " but " +
+                                plabel + " has shape " + shape_str(shapes_.back()));
+        t.s[k] = proxy(s)->data;
+        keep_.push_back(slots[k]);
+        if (t.n) {
+          ranges.push_back(byte_range(s, range_labels.size()));
+          range_labels.push_back(slabel);
+        }
+      }
+      tensors_.push_back(t);
+    }
+    // Everything written must be disjoint, or one tensor's update would
+    // read another's half-updated values.
+    std::sort(ranges.begin(), ranges.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.lo < b.lo; });
+    for (std::size_t k = 1; k < ranges.size(); ++k)
+      if (ranges[k].lo < ranges[k - 1].hi)
+        throw py::value_error(range_labels[ranges[k - 1].owner] + " and " +
+                              range_labels[ranges[k].owner] +
+                              " share memory; every parameter and state buffer must be a "
+                              "separate array");
+    written_ = std::move(ranges);
+    written_labels_ = std::move(range_labels);
+  }
+
+  std::size_t size() const { return tensors_.size(); }
+  int num_groups() const { return n_groups_; }
+
+  // Validates every grad, hyperparameter set and state slot, then (without
+  // the GIL) steps every tensor. Raises before any write.
+  void step(const py::handle& grads_obj, const py::handle& hypers_obj) {
+    PyObject* grads = grads_obj.ptr();
+    PyObject* hypers = hypers_obj.ptr();
+    if (!PyList_Check(grads) && !PyTuple_Check(grads))
+      throw py::type_error("grads must be a list or tuple of arrays");
+    if (!PyList_Check(hypers) && !PyTuple_Check(hypers))
+      throw py::type_error("hypers must be a list or tuple");
+    const std::size_t n = tensors_.size();
+    const auto ng = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads));
+    if (ng != n)
+      throw py::value_error("expected " + std::to_string(n) + " grads (one per parameter), got " +
+                            std::to_string(ng));
+    const auto nh = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(hypers));
+    if (nh != static_cast<std::size_t>(n_groups_))
+      throw py::value_error("expected " + std::to_string(n_groups_) + " hyperparameter sets, got " +
+                            std::to_string(nh));
+    std::vector<Hyper> hv(nh);
+    for (std::size_t g = 0; g < nh; ++g) hv[g] = parse_hyper(PySequence_Fast_GET_ITEM(hypers, g), g);
+
+    std::vector<TensorRef> work(tensors_);
+    for (std::size_t i = 0; i < n; ++i) {
+      PyObject* g = PySequence_Fast_GET_ITEM(grads, i);
+      work[i].g = check_grad(g, i);
+      if (!writeable(param_objs_[i]))
+        throw py::value_error(label("params", names_[i]) + " has become read-only");
+      const Hyper& h = hv[static_cast<std::size_t>(work[i].group)];
+      for (int k = 0; k < 3; ++k)
+        if (slot_needed(rule_, k, h) && !work[i].s[k])
+          throw py::value_error(label("state", names_[i]) + "['" + slot_name(rule_, k) +
+                                "'] is missing for these hyperparameters");
+    }
+    py::gil_scoped_release nogil;
+    std::lock_guard<std::mutex> lock(mu_);
+    fastoptim::run_step(rule_, work.data(), work.size(), hv.data());
+  }
+
+ private:
+  const void* check_grad(PyObject* g, std::size_t i) {
+    const std::string& name = names_[i];
+    if (!is_ndarray(g))
+      throw py::type_error(label("grads", name) + " must be a numpy.ndarray, got " + type_name(g));
+    const DType want = tensors_[i].dtype;
+    const DtypeCode code = dtype_code(g);
+    if (code == DtypeCode::other ||
+        (code == DtypeCode::f32) != (want == DType::f32))
+      throw py::type_error(label("grads", name) + " has dtype " + dtype_str(g) + " but " +
+                           label("params", name) + " has dtype " +
+                           (want == DType::f32 ? "float32" : "float64"));
+    if (!same_shape(g, shapes_[i]))
+      throw py::value_error(label("grads", name) + " has shape " + shape_str(shape_of(g)) +
+                            " but " + label("params", name) + " has shape " +
+                            shape_str(shapes_[i]));
+    if (!c_contiguous(g))
+      throw py::value_error(label("grads", name) +
+                            " is not C-contiguous; pass np.ascontiguousarray(grad)");
+    if (!aligned(g)) throw py::value_error(label("grads", name) + " is not aligned");
+    if (tensors_[i].n) {
+      const ByteRange r = byte_range(g, 0);
+      // First written range ending after the grad starts.
+      auto it = std::upper_bound(written_.begin(), written_.end(), r.lo,
+                                 [](std::uintptr_t lo, const ByteRange& w) { return lo < w.hi; });
+      if (it != written_.end() && it->lo < r.hi)
+        throw py::value_error(label("grads", name) + " shares memory with " +
+                              written_labels_[it->owner] +
+                              "; a gradient must not alias what the step writes");
+    }
+    return proxy(g)->data;
+  }
+
+  Rule rule_;
+  int n_groups_ = 0;
+  std::vector<std::string> names_;
+  std::vector<TensorRef> tensors_;
+  std::vector<std::vector<Py_ssize_t>> shapes_;
+  std::vector<PyObject*> param_objs_;
+  std::vector<py::object> keep_;  // every bound array stays alive with the plan
+  std::vector<ByteRange> written_;
+  std::vector<std::string> written_labels_;
+  std::mutex mu_;  // one step of a plan at a time, from any number of threads
+};
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  py::class_<Plan>(m, "Plan", R"doc(
+Arrays of an optimizer bound once: params, state buffers and step counters.
+
+Plan(rule, params, states, groups, steps, names). ``rule`` is one of 'sgd',
+'momentum', 'adagrad', 'rmsprop', 'adam'; ``states[i]`` lists tensor i's state
+buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
+index of its hyperparameter set; ``steps`` an int64 array of step counts,
+incremented by each step; ``names[i]`` is how error messages name tensor i.
+Internal: the optimizer classes and fastoptim.functional build plans.
+)doc")
+      .def(py::init<const std::string&, const py::list&, const py::list&, const py::list&,
+                    const py::array&, const py::list&>(),
+           py::arg("rule"), py::arg("params"), py::arg("states"), py::arg("groups"),
+           py::arg("steps"), py::arg("names"))
+      .def("step", &Plan::step, py::arg("grads"), py::arg("hypers"),
+           "Validate grads and hyperparameter sets, then update every tensor in place.")
+      .def("__len__", &Plan::size)
+      .def_property_readonly("num_groups", &Plan::num_groups);
+}
+
+}  // namespace fastoptim_bindings

@@ -1,0 +1,164 @@
+#include "fastoptim/optim.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include "fastoptim/dispatch.hpp"
+#include "fastoptim/parallel.hpp"
+
+namespace fastoptim {
+
+namespace {
+
+const OptimKernels& kernels() {
+#if defined(FASTOPTIM_X86)
+  switch (active_isa()) {
+    case Isa::avx512: return avx512::optim_kernels();
+    case Isa::avx2: return avx2::optim_kernels();
+    case Isa::baseline: break;
+  }
+#endif
+  return baseline::optim_kernels();
+}
+
+// 1 << 17 elements is ~100 us of Adam on one core: far above the cost of
+// waking a worker (~10-30 us with a condition variable).
+std::atomic<std::size_t> g_parallel_threshold{std::size_t(1) << 17};
+
+template <class T>
+void set_lerp(Coeffs<T>* c, double one_minus_beta) {
+  c->lerp_w = static_cast<T>(one_minus_beta);
+  c->lerp_w1m = T(1) - c->lerp_w;
+  // torch.lerp switches formula at |w| = 0.5 (is_lerp_weight_small).
+  c->lerp_from_end = !(std::abs(c->lerp_w) < T(0.5));
+}
+
+template <class T>
+Slots<T> slots_at(const TensorRef& t, std::size_t off) {
+  auto at = [off](void* q) { return q ? static_cast<T*>(q) + off : nullptr; };
+  return Slots<T>{static_cast<T*>(t.p) + off, static_cast<const T*>(t.g) + off, at(t.s[0]),
+                  at(t.s[1]), at(t.s[2])};
+}
+
+struct StepWork {
+  Rule rule;
+  const TensorRef* tensors;
+  std::size_t count;
+  const Coeffs<float>* c32;
+  const Coeffs<double>* c64;
+  const OptimKernels* k;
+  std::vector<std::size_t> prefix;  // prefix[i] = elements before tensor i
+};
+
+void run_range(const StepWork& w, std::size_t begin, std::size_t end) {
+  // First tensor whose elements reach past `begin`.
+  std::size_t i = static_cast<std::size_t>(
+      std::upper_bound(w.prefix.begin(), w.prefix.end(), begin) - w.prefix.begin() - 1);
+  for (; i < w.count && w.prefix[i] < end; ++i) {
+    const TensorRef& t = w.tensors[i];
+    const std::size_t lo = std::max(begin, w.prefix[i]) - w.prefix[i];
+    const std::size_t hi = std::min(end, w.prefix[i] + t.n) - w.prefix[i];
+    if (hi <= lo) continue;
+    if (t.dtype == DType::f32)
+      w.k->update_f32(w.rule, w.c32[i], slots_at<float>(t, lo), hi - lo);
+    else
+      w.k->update_f64(w.rule, w.c64[i], slots_at<double>(t, lo), hi - lo);
+  }
+}
+
+}  // namespace
+
+std::size_t parallel_threshold() { return g_parallel_threshold.load(std::memory_order_relaxed); }
+void set_parallel_threshold(std::size_t n) {
+  g_parallel_threshold.store(n, std::memory_order_relaxed);
+}
+
+template <class T>
+Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step) {
+  Coeffs<T> c{};
+  c.sign = h.maximize ? T(-1) : T(1);
+  c.weight_decay = static_cast<T>(h.weight_decay);
+  c.l2 = h.weight_decay != 0 && !h.decoupled;
+  c.neg_lr = static_cast<T>(-h.lr);
+  switch (rule) {
+    case Rule::sgd: break;
+    case Rule::momentum:
+      c.momentum = static_cast<T>(h.momentum);
+      c.one_minus_dampening = static_cast<T>(1.0 - h.dampening);
+      c.first = step == 1;
+      c.nesterov = h.nesterov;
+      break;
+    case Rule::adagrad: {
+      const double clr = h.lr / (1.0 + static_cast<double>(step - 1) * h.lr_decay);
+      c.neg_lr = static_cast<T>(-clr);
+      c.eps = static_cast<T>(h.eps);
+      break;
+    }
+    case Rule::rmsprop:
+      c.beta2 = static_cast<T>(h.alpha);
+      c.one_minus_beta2 = static_cast<T>(1.0 - h.alpha);
+      set_lerp(&c, 1.0 - h.alpha);
+      c.eps = static_cast<T>(h.eps);
+      c.momentum = static_cast<T>(h.momentum);
+      c.use_momentum = h.momentum > 0;
+      c.centered = h.centered;
+      break;
+    case Rule::adam: {
+      const double s = static_cast<double>(step);
+      const double bc1 = 1.0 - std::pow(h.beta1, s);
+      const double bc2 = 1.0 - std::pow(h.beta2, s);
+      c.neg_lr = static_cast<T>(-(h.lr / bc1));
+      c.bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+      c.beta2 = static_cast<T>(h.beta2);
+      c.one_minus_beta2 = static_cast<T>(1.0 - h.beta2);
+      set_lerp(&c, 1.0 - h.beta1);
+      c.eps = static_cast<T>(h.eps);
+      c.amsgrad = h.amsgrad;
+      c.decoupled = h.decoupled;
+      c.decay = static_cast<T>(1.0 - h.lr * h.weight_decay);
+      break;
+    }
+  }
+  return c;
+}
+
+template Coeffs<float> make_coeffs<float>(Rule, const Hyper&, std::int64_t);
+template Coeffs<double> make_coeffs<double>(Rule, const Hyper&, std::int64_t);
+
+void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers) {
+  std::vector<Coeffs<float>> c32(count);
+  std::vector<Coeffs<double>> c64(count);
+  StepWork w{rule, tensors, count, c32.data(), c64.data(), &kernels(), {}};
+  w.prefix.resize(count + 1);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const TensorRef& t = tensors[i];
+    const std::int64_t step = ++*t.step;
+    if (t.dtype == DType::f32)
+      c32[i] = make_coeffs<float>(rule, hypers[t.group], step);
+    else
+      c64[i] = make_coeffs<double>(rule, hypers[t.group], step);
+    w.prefix[i] = total;
+    total += t.n;
+  }
+  w.prefix[count] = total;
+
+  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
+  const int nt = static_cast<int>(std::min<std::size_t>(
+      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(total / threshold, 1)));
+  if (nt <= 1) {
+    run_range(w, 0, total);
+    return;
+  }
+  auto body = [&w, total](int t, int n) {
+    std::size_t b, e;
+    // 64 elements: a whole number of cache lines for float32 and float64.
+    split_range(total, t, n, 64, &b, &e);
+    if (b < e) run_range(w, b, e);
+  };
+  parallel_for_threads(nt, body);
+}
+
+}  // namespace fastoptim

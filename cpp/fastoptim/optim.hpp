@@ -1,0 +1,57 @@
+// The multi-tensor optimizer step: per-step scalars in double, then one
+// fused pass per tensor on the ISA level in use, split across threads when
+// the step is large.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "fastoptim/kernels/coeffs.hpp"
+
+namespace fastoptim {
+
+enum class DType : int { f32 = 0, f64 = 1 };
+
+// Hyperparameters of one parameter group, as the Python layer holds them.
+struct Hyper {
+  double lr = 0, weight_decay = 0, momentum = 0, dampening = 0, alpha = 0, eps = 0;
+  double beta1 = 0, beta2 = 0, lr_decay = 0;
+  bool maximize = false, nesterov = false, centered = false, amsgrad = false, decoupled = false;
+};
+
+// One tensor of a step. s[k] is null where the rule does not use slot k.
+struct TensorRef {
+  DType dtype;
+  void* p;
+  const void* g;
+  void* s[3];
+  std::size_t n;
+  std::int64_t* step;  // incremented by run_step before the update
+  int group;           // index into the hypers array
+};
+
+// Computes the scalars of one tensor's update for step number `step` (>= 1).
+template <class T>
+Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step);
+
+// Increments every tensor's step and applies the rule to all tensors. All
+// inputs must have been validated. Large steps use the thread pool.
+void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers);
+
+// Below this many elements in a step, everything runs on the caller's
+// thread (waking a worker costs more than it saves). Measured: see
+// benchmarks/README.md.
+std::size_t parallel_threshold();
+void set_parallel_threshold(std::size_t n);
+
+// Per-ISA kernel table (optim_isa.cpp).
+struct OptimKernels {
+  void (*update_f32)(Rule, const Coeffs<float>&, const Slots<float>&, std::size_t);
+  void (*update_f64)(Rule, const Coeffs<double>&, const Slots<double>&, std::size_t);
+};
+
+namespace baseline { const OptimKernels& optim_kernels(); }
+namespace avx2 { const OptimKernels& optim_kernels(); }    // x86 builds only
+namespace avx512 { const OptimKernels& optim_kernels(); }  // x86 builds only
+
+}  // namespace fastoptim
