@@ -1,0 +1,407 @@
+"""The optimizer base class: parameter groups, state, binding to the C++ plan."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .. import _core
+from ._rules import Hyper, RuleSpec
+
+__all__ = ["Optimizer"]
+
+
+def _flatten(params) -> tuple[list[dict], list, list, bool]:
+    """Split ``params`` into groups.
+
+    Returns (group overrides, flat keys, flat arrays, named) where each
+    override dict holds the group's own hyperparameters and "n", its count.
+    """
+    if isinstance(params, np.ndarray):
+        raise TypeError(
+            "params must be a dict of arrays, a list of arrays or a list of parameter groups, "
+            "got a single numpy.ndarray; pass [array]"
+        )
+    if isinstance(params, (str, bytes)) or params is None:
+        raise TypeError(f"params must be a dict or a list, got {type(params).__name__}")
+    if isinstance(params, Mapping):
+        raw_groups: List[Any] = [{"params": params}]
+    else:
+        try:
+            items = list(params)
+        except TypeError:
+            raise TypeError(
+                f"params must be a dict or a list, got {type(params).__name__}") from None
+        if not items:
+            raise ValueError("params is empty: the optimizer needs at least one array")
+        if all(isinstance(g, Mapping) for g in items):
+            raw_groups = items
+        elif any(isinstance(g, Mapping) for g in items):
+            raise TypeError("params mixes arrays and parameter groups (dicts); use one or the other")
+        else:
+            raw_groups = [{"params": items}]
+
+    overrides, keys, arrays = [], [], []
+    named = True
+    for gi, g in enumerate(raw_groups):
+        if "params" not in g:
+            raise ValueError(f"param_groups[{gi}] has no 'params' entry")
+        gp = g["params"]
+        if isinstance(gp, np.ndarray):
+            raise TypeError(f"param_groups[{gi}]['params'] must be a dict or a list of arrays, "
+                            "got a single numpy.ndarray; pass [array]")
+        if isinstance(gp, Mapping):
+            gkeys, garrays = list(gp.keys()), list(gp.values())
+        else:
+            if isinstance(gp, (str, bytes)):
+                raise TypeError(f"param_groups[{gi}]['params'] must be a dict or a list of arrays")
+            garrays = list(gp)
+            gkeys = [None] * len(garrays)
+            named = False
+        if not garrays:
+            where = "params" if len(raw_groups) == 1 else f"param_groups[{gi}]['params']"
+            raise ValueError(f"{where} is empty: the optimizer needs at least one array")
+        ov = {k: v for k, v in g.items() if k != "params"}
+        ov["n"] = len(garrays)
+        overrides.append(ov)
+        keys.extend(gkeys)
+        arrays.extend(garrays)
+    if named:
+        seen = set()
+        for k in keys:
+            if k in seen:
+                raise ValueError(f"parameter name {k!r} appears in more than one group")
+            seen.add(k)
+    return overrides, keys, arrays, named
+
+
+class Optimizer:
+    """Base class of the fastoptim optimizers.
+
+    Holds parameter groups (``param_groups``: a list of dicts with the
+    arrays under ``"params"`` and the group's hyperparameters, editable
+    between steps), the state buffers and step counts of every parameter,
+    and a C++ plan with all arrays bound, so a whole step is one call.
+    """
+
+    _spec: RuleSpec
+
+    def __init__(self, params, defaults: Hyper):
+        self.defaults: Hyper = self._spec.check(defaults, "")
+        self.param_groups: List[Dict[str, Any]] = []
+        self._plan = None
+        self._pending_state: Optional[dict] = None
+        if params is not None:
+            self._bind(params)
+
+    # -- binding -------------------------------------------------------------
+
+    def _bind(self, params) -> None:
+        overrides, keys, arrays, named = _flatten(params)
+        groups: List[Dict[str, Any]] = []
+        checked: List[Hyper] = []
+        group_of: List[int] = []
+        start = 0
+        for gi, ov in enumerate(overrides):
+            n = ov.pop("n")
+            unknown = [k for k in ov if k not in self.defaults]
+            if unknown:
+                raise ValueError(f"param_groups[{gi}] has unknown hyperparameter {unknown[0]!r}; "
+                                 f"{type(self).__name__} takes {sorted(self.defaults)}")
+            hyper = {**self.defaults, **ov}
+            checked.append(self._spec.check(hyper, f"param_groups[{gi}]" if len(overrides) > 1 else ""))
+            group = {"params": arrays[start:start + n], **hyper}
+            groups.append(group)
+            group_of.extend([gi] * n)
+            start += n
+        names = [repr(k) for k in keys] if named else [str(i) for i in range(len(arrays))]
+        # Validate every array (type, dtype, layout, aliasing) before allocating state.
+        _core.Plan(self._spec.name, list(arrays), [[] for _ in arrays], group_of,
+                   np.zeros(len(arrays), np.int64), names)
+
+        self.param_groups = groups
+        self._keys = keys if named else None
+        self._key_index = {k: i for i, k in enumerate(keys)} if named else None
+        self._names = names
+        self._arrays = list(arrays)
+        self._group_of = group_of
+        self._steps = np.zeros(len(arrays), np.int64)
+        self._state: List[List[Optional[np.ndarray]]] = [
+            [None] * len(self._spec.slots) for _ in arrays
+        ]
+        self._packed: List[Optional[tuple]] = [None] * len(groups)
+        self._raw: List[Optional[tuple]] = [None] * len(groups)
+        for gi, h in enumerate(checked):
+            self._ensure_slots(gi, h)
+        self._rebuild_plan()
+        if self._pending_state is not None:
+            pending, self._pending_state = self._pending_state, None
+            self.load_state_dict(pending)
+
+    def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
+        """Allocate state buffers this group's settings need; True if any was new."""
+        added = False
+        needed = self._spec.needed(hyper)
+        for i, g in enumerate(self._group_of):
+            if g != gi:
+                continue
+            for k, need in enumerate(needed):
+                if need and self._state[i][k] is None:
+                    self._state[i][k] = self._spec.new_buffer(self._spec.slots[k],
+                                                              self._arrays[i], hyper)
+                    added = True
+        return added
+
+    def _rebuild_plan(self) -> None:
+        self._plan = _core.Plan(self._spec.name, self._arrays, self._state, self._group_of,
+                                self._steps, self._names)
+
+    def _require_bound(self, what: str) -> None:
+        if self._plan is None:
+            raise ValueError(
+                f"{what}: this {type(self).__name__} has no parameters yet; pass params to the "
+                "constructor or call update(params, grads), which binds them on the first call"
+            )
+
+    # -- stepping ------------------------------------------------------------
+
+    def _hypers(self) -> list:
+        """The packed hyperparameters of every group, validated when they changed."""
+        out = []
+        hyper_keys = self.defaults.keys()
+        multi = len(self.param_groups) > 1
+        for gi, group in enumerate(self.param_groups):
+            try:
+                raw = tuple(group[k] for k in hyper_keys)
+                same = raw == self._raw[gi]
+            except Exception:
+                raw, same = None, False
+            if not same:
+                for k in hyper_keys:
+                    if k not in group:
+                        raise ValueError(f"param_groups[{gi}] has lost its {k!r} entry")
+                h = self._spec.check(group, f"param_groups[{gi}]" if multi else "")
+                if self._ensure_slots(gi, h):
+                    self._rebuild_plan()
+                self._packed[gi] = self._spec.pack(h)
+                self._raw[gi] = raw
+            out.append(self._packed[gi])
+        return out
+
+    def _grad_list(self, grads) -> Sequence:
+        n = len(self._arrays)
+        if isinstance(grads, Mapping):
+            if self._keys is None:
+                raise TypeError("grads is a dict but the params were given as a list: pass the "
+                                "grads as a list in parameter order")
+            try:
+                out = [grads[k] for k in self._keys]
+            except KeyError:
+                missing = [k for k in self._keys if k not in grads]
+                raise ValueError(f"grads is missing {missing[0]!r} "
+                                 f"({len(missing)} parameter(s) without a gradient)") from None
+            if len(grads) != n:
+                extra = [k for k in grads if k not in self._key_index]
+                raise ValueError(f"grads has {extra[0]!r}, which is not a parameter "
+                                 f"of this optimizer")
+            return out
+        if isinstance(grads, (list, tuple)):
+            if len(grads) != n:
+                raise ValueError(f"grads has {len(grads)} entries but the optimizer has {n} "
+                                 "parameters")
+            return grads
+        if isinstance(grads, np.ndarray):
+            raise TypeError("grads must be a dict or a list of arrays, got a single "
+                            "numpy.ndarray; pass [grad]")
+        raise TypeError(f"grads must be a dict or a list of arrays, got {type(grads).__name__}")
+
+    def step(self, grads) -> None:
+        """Update every parameter in place from ``grads``.
+
+        ``grads`` has the structure of the params: a dict by name (when
+        the params were given by name) or a list in parameter order. All
+        grads and hyperparameters are checked before anything is written.
+        """
+        self._require_bound("step()")
+        glist = self._grad_list(grads)
+        self._plan.step(glist, self._hypers())
+
+    def update(self, params, grads) -> None:
+        """The course's calling style: ``opt.update(params, grads)`` every step.
+
+        Binds ``params`` on the first call; later calls must pass the same
+        arrays (they are updated in place, so the layers that hold them see
+        the change).
+        """
+        if self._plan is None:
+            self._bind(params)
+        else:
+            self._check_same(params)
+        self.step(grads)
+
+    def _check_same(self, params) -> None:
+        if self._keys is not None and isinstance(params, Mapping):
+            if len(params) == len(self._keys):
+                ok = True
+                for k, a in zip(self._keys, self._arrays):
+                    if params.get(k) is not a:
+                        ok = False
+                        break
+                if ok:
+                    return
+        else:
+            _, _, arrays, _ = _flatten(params)
+            if len(arrays) == len(self._arrays) and all(
+                    a is b for a, b in zip(arrays, self._arrays)):
+                return
+        raise ValueError(
+            "params are not the arrays bound on the first update(): an optimizer updates its "
+            "arrays in place; to change a weight, assign into it (params[k][...] = new) rather "
+            "than replacing it, or make a new optimizer"
+        )
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def state(self) -> Dict[int, Dict[str, Any]]:
+        """Per-parameter state by flat index: ``{"step": int, <buffer name>: array}``.
+
+        The arrays are the live buffers (not copies).
+        """
+        if self._plan is None:
+            return {}
+        out = {}
+        for i, slots in enumerate(self._state):
+            d: Dict[str, Any] = {"step": int(self._steps[i])}
+            for name, buf in zip(self._spec.slots, slots):
+                if buf is not None:
+                    d[name] = buf
+            out[i] = d
+        return out
+
+    def state_dict(self) -> Dict[str, Any]:
+        """A snapshot (copies) of all state and hyperparameters.
+
+        ``{"state": {i: {"step": int, <buffer>: array}}, "param_groups":
+        [{<hyperparameters>, "params": [i, ...], "param_names": [...]}]}``,
+        with parameters numbered in order across groups as in torch.
+        """
+        if self._plan is None:
+            return {"state": {}, "param_groups": []}
+        state = {i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+                 for i, d in self.state.items()}
+        groups = []
+        start = 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            g = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            g["params"] = list(range(start, start + n))
+            if self._keys is not None:
+                g["param_names"] = list(self._keys[start:start + n])
+            groups.append(g)
+            start += n
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping) -> None:
+        """Restore state and hyperparameters from :meth:`state_dict`.
+
+        Everything is checked against the bound parameters (group sizes,
+        buffer names, shapes, dtypes) before anything changes. Called
+        before the parameters are bound, the state is applied when they are.
+        """
+        if not isinstance(state_dict, Mapping) or "state" not in state_dict or \
+                "param_groups" not in state_dict:
+            raise TypeError("state_dict must be a dict with 'state' and 'param_groups', as "
+                            "returned by state_dict()")
+        if self._plan is None:
+            self._pending_state = copy.deepcopy(dict(state_dict))
+            return
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"state_dict has {len(groups)} parameter groups, the optimizer has "
+                             f"{len(self.param_groups)}")
+        new_hypers = []
+        for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
+            ids = list(g.get("params", []))
+            if len(ids) != len(mine["params"]):
+                raise ValueError(f"state_dict['param_groups'][{gi}] has {len(ids)} parameters, "
+                                 f"the optimizer's group has {len(mine['params'])}")
+            names = g.get("param_names")
+            if names is not None and self._keys is not None:
+                start = sum(len(x["params"]) for x in self.param_groups[:gi])
+                if list(names) != list(self._keys[start:start + len(ids)]):
+                    raise ValueError(f"state_dict['param_groups'][{gi}] is for parameters "
+                                     f"{list(names)!r}, not {self._keys[start:start + len(ids)]!r}")
+            hyper = {k: g[k] for k in self.defaults if k in g}
+            missing = [k for k in self.defaults if k not in g]
+            if missing:
+                raise ValueError(f"state_dict['param_groups'][{gi}] lacks {missing[0]!r}")
+            new_hypers.append(self._spec.check(hyper, f"state_dict['param_groups'][{gi}]"))
+
+        n = len(self._arrays)
+        loaded: Dict[int, Dict[str, Any]] = {}
+        for i, d in state_dict["state"].items():
+            where = f"state_dict['state'][{i!r}]"
+            if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < n:
+                raise ValueError(f"{where}: no parameter has index {i!r}")
+            i = int(i)
+            step = d.get("step", 0)
+            if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
+                    or step < 0:
+                raise ValueError(f"{where}['step'] must be an integer >= 0, got {step!r}")
+            p = self._arrays[i]
+            bufs = {}
+            for name, arr in d.items():
+                if name == "step":
+                    continue
+                if name not in self._spec.slots:
+                    raise ValueError(f"{where} has {name!r}, which {type(self).__name__} does not "
+                                     f"keep (it keeps {list(self._spec.slots)})")
+                if not isinstance(arr, np.ndarray):
+                    raise TypeError(f"{where}[{name!r}] must be a numpy.ndarray")
+                if arr.dtype != p.dtype:
+                    raise TypeError(f"{where}[{name!r}] has dtype {arr.dtype}, the parameter "
+                                    f"{p.dtype}")
+                if arr.shape != p.shape:
+                    raise ValueError(f"{where}[{name!r}] has shape {arr.shape}, the parameter "
+                                     f"{p.shape}")
+                bufs[name] = arr
+            needed = self._spec.needed(new_hypers[self._group_of[i]])
+            for k, need in enumerate(needed):
+                if need and int(step) > 0 and self._spec.slots[k] not in bufs:
+                    raise ValueError(f"{where} lacks {self._spec.slots[k]!r}, which these "
+                                     "hyperparameters need after step 0")
+            loaded[i] = {"step": int(step), **bufs}
+
+        # Everything checked: apply.
+        for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
+            for k in self.defaults:
+                mine[k] = copy.deepcopy(g[k])
+        for i in range(n):
+            d = loaded.get(i, {"step": 0})
+            self._steps[i] = d["step"]
+            hyper = new_hypers[self._group_of[i]]
+            for k, name in enumerate(self._spec.slots):
+                if name in d:
+                    if self._state[i][k] is None:
+                        self._state[i][k] = np.empty_like(self._arrays[i])
+                    np.copyto(self._state[i][k], d[name])
+                elif self._state[i][k] is not None:
+                    self._state[i][k].fill(self._spec.initial(name, hyper))
+        for gi, h in enumerate(new_hypers):
+            self._ensure_slots(gi, h)
+        self._packed = [None] * len(self.param_groups)
+        self._raw = [None] * len(self.param_groups)
+        self._rebuild_plan()
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for gi, g in enumerate(self.param_groups or [dict(self.defaults)]):
+            lines.append(f"Parameter Group {gi}")
+            for k in sorted(self.defaults):
+                lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)
