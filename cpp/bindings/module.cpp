@@ -15,6 +15,7 @@ namespace py = pybind11;
 namespace fastoptim_bindings {
 void bind_optim(py::module_& m);
 void bind_random(py::module_& m);
+void bind_probe(py::module_& m);
 }  // namespace fastoptim_bindings
 
 namespace {
@@ -111,4 +112,5 @@ PYBIND11_MODULE(_core, m) {
 
   fastoptim_bindings::bind_optim(m);
   fastoptim_bindings::bind_random(m);
+  fastoptim_bindings::bind_probe(m);
 }
