@@ -1,0 +1,112 @@
+"""Shared pieces of the experiments: optimizers by name, training loops, figures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+#: The course's optimizer line-up with the learning rates its book uses on MNIST.
+BOOK_LR = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "RMSProp": 0.01, "Adam": 0.001}
+
+
+def make_optimizer(name: str, params, lr: float, **kwargs):
+    import fastoptim as fo
+
+    cls = {"SGD": fo.SGD, "Momentum": fo.Momentum, "AdaGrad": fo.AdaGrad,
+           "RMSProp": fo.RMSProp, "Adam": fo.Adam}[name]
+    return cls(params, lr=lr, **kwargs)
+
+
+def rng_from(seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def smooth(y: np.ndarray, window: int = 50) -> np.ndarray:
+    """Trailing moving average (same length; shorter windows at the start)."""
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) == 0:
+        return y
+    c = np.cumsum(np.insert(y, 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def train_iterations(net, opt, x, t, *, iterations: int, batch_size: int, rng,
+                     stop_if_not_finite: bool = False, progress=None):
+    """``iterations`` steps on random mini-batches (drawn without replacement
+    within a batch); returns (loss per step, ms per step, ms per optimizer
+    update). ``progress(i)`` is called after every step. The loss array is NaN
+    after a non-finite loss when ``stop_if_not_finite``."""
+    n = len(x)
+    losses = np.full(iterations, np.nan)
+    t_total = t_opt = 0.0
+    for i in range(iterations):
+        idx = rng.choice(n, batch_size, replace=False) if batch_size < n else slice(None)
+        start = time.perf_counter()
+        grads = net.gradient(x[idx], t[idx])
+        mid = time.perf_counter()
+        opt.step(grads)
+        end = time.perf_counter()
+        t_total += end - start
+        t_opt += end - mid
+        losses[i] = net.last_loss
+        if progress is not None:
+            progress(i)
+        if stop_if_not_finite and not np.isfinite(losses[i]):
+            break
+    steps = i + 1 if iterations else 1
+    return losses, 1e3 * t_total / steps, 1e3 * t_opt / steps
+
+
+def evaluate(net, x, t):
+    """(accuracy, cross-entropy without any penalty) in evaluation mode."""
+    scores = net.predict(x)
+    labels = t.argmax(axis=1) if t.ndim == 2 else t
+    return float(np.mean(scores.argmax(axis=1) == labels)), net.last.forward(scores, t)
+
+
+def train_epochs(net, opt, ds, *, epochs: int, batch_size: int, rng, losses: bool = False):
+    """``epochs`` passes over ``ds.x_train`` in shuffled mini-batches; returns the
+    train and test accuracy before training and after each epoch (and, with
+    ``losses``, the train and test cross-entropy too)."""
+    n = len(ds.x_train)
+    rows = []
+    for epoch in range(epochs + 1):
+        if epoch:
+            order = rng.permutation(n)
+            for s in range(0, n, batch_size):
+                idx = order[s:s + batch_size]
+                opt.step(net.gradient(ds.x_train[idx], ds.t_train[idx]))
+        rows.append((*evaluate(net, ds.x_train, ds.t_train), *evaluate(net, ds.x_test, ds.t_test)))
+    train_acc, train_loss, test_acc, test_loss = np.array(rows).T
+    if losses:
+        return train_acc, test_acc, train_loss, test_loss
+    return train_acc, test_acc
+
+
+def new_figure(width: float, height: float):
+    """A matplotlib Figure on the Agg canvas, without touching pyplot's global state."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise ImportError("figures need matplotlib: pip install 'fastoptim[plot]'") from e
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def save(fig, out, name: str, dpi: int = 80) -> Path:
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=dpi)
+    return path
+
+
+def load(data, dtype=np.float64):
+    """The dataset of the experiments; the digits' train/test split is fixed (seed 0)
+    so that runs with different seeds differ only in initialization and batches."""
+    from ..data import load_dataset
+
+    return load_dataset(data, dtype=dtype)
