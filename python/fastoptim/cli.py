@@ -261,7 +261,7 @@ def main(argv=None) -> int:
         if args.command == "list":
             return _list()
         return _run(args, parser)
-    except (ImportError, FileNotFoundError) as e:
+    except (ImportError, FileNotFoundError, ValueError) as e:
         print(f"fastoptim: error: {e}", file=sys.stderr)
         return 1
 

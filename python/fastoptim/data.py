@@ -169,7 +169,8 @@ def load_mnist(folder, *, normalize: bool = True, one_hot: bool = False, flatten
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"MNIST folder {folder} does not exist")
-    arrays = {key: read_idx(_find(folder, stem)) for key, stem in MNIST_FILES.items()}
+    paths = {key: _find(folder, stem) for key, stem in MNIST_FILES.items()}
+    arrays = {key: read_idx(path) for key, path in paths.items()}
     for split in ("train", "test"):
         xi, ti = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if xi.ndim != 3 or ti.ndim != 1 or len(xi) != len(ti):

@@ -1,0 +1,124 @@
+"""The `fastoptim` command through cli.main(argv), at tiny sizes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fastoptim
+from fastoptim.cli import main
+from fastoptim.experiments import EXPERIMENTS
+
+needs_data_and_plot = pytest.mark.skipif(
+    not all(__import__("importlib").util.find_spec(m) for m in ("sklearn", "matplotlib")),
+    reason="needs scikit-learn and matplotlib")
+
+
+def test_help_explains_each_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for word in ("demo", "list", "run", "--version", "--data", "FASTOPTIM_DATA"):
+        assert word in text
+    for sub in ("demo", "run"):
+        with pytest.raises(SystemExit):
+            main([sub, "--help"])
+        text = capsys.readouterr().out
+        assert "--out" in text and "--seed" in text and "--data" in text
+    assert "--iterations" in text or "--set" in text
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 0
+    assert "usage: fastoptim" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fastoptim {fastoptim.__version__}"
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(EXPERIMENTS)
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
+
+
+@needs_data_and_plot
+def test_run_writes_figure_and_prints_numbers(tmp_path, capsys):
+    assert main(["run", "learning_rate", "--out", str(tmp_path), "--seed", "3",
+                 "--set", "iterations=20", "--set", "hidden=(50, 50)"]) == 0
+    out = capsys.readouterr().out
+    assert "lr 10: final loss" in out and "diverged True" in out
+    png = tmp_path / "learning_rate.png"
+    from matplotlib.image import imread
+    assert imread(png).ndim == 3
+    assert f"figure: {png}" in out
+
+
+def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["run", "saddle", "--no-figure", "--data", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "--data ignored" in captured.err
+    assert "step when |y| > 1" in captured.out
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "nonsense"], "unknown experiment 'nonsense'"),
+    (["run", "saddle", "--set", "steps"], "KEY=VALUE"),
+    (["run", "saddle", "--set", "bogus=1"], "saddle has no argument bogus"),
+    (["demo", "--dtype", "int8"], "invalid choice"),
+])
+def test_usage_errors_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_mnist_file_is_named(tmp_path, capsys):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"")
+    assert main(["run", "optimizers", "--data", str(tmp_path), "--no-figure"]) == 1
+    err = capsys.readouterr().err
+    assert "train-labels-idx1-ubyte" in err and err.startswith("fastoptim: error:")
+
+
+@needs_data_and_plot
+def test_demo_reduced(tmp_path, capsys):
+    assert main(["demo", "--iterations", "20", "--out", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines()
+            if line.split()[:1] and line.split()[0] in ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam")]
+    assert [r[0] for r in rows] == ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"]
+    for r in rows:
+        lr, loss, acc, ms, ms_update = map(float, r[1:])
+        assert loss > 0 and 0 <= acc <= 1 and ms > ms_update > 0
+    assert (tmp_path / "optimizers.png").is_file()
+
+
+@needs_data_and_plot
+def test_demo_progress_bar(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    assert main(["demo", "--iterations", "4", "--out", str(tmp_path), "--no-figure",
+                 "--dtype", "float32"]) == 0
+    captured = capsys.readouterr()
+    assert "20/20" in captured.err          # 5 optimizers x 4 steps
+    assert "float32" in captured.out
+    assert not (tmp_path / "optimizers.png").exists()
+
+
+def test_module_entry_point(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(fastoptim.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "fastoptim.cli", "list"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "trajectories"
