@@ -63,7 +63,6 @@ def test_run_writes_figure_and_prints_numbers(tmp_path, capsys):
 
 
 def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
     assert main(["run", "saddle", "--no-figure", "--data", str(tmp_path)]) == 0
     captured = capsys.readouterr()
     assert "--data ignored" in captured.err
