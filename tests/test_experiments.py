@@ -126,13 +126,16 @@ def test_batchnorm_learns_faster_at_most_scales(tmp_path):
 
 
 def test_overfitting_remedies_narrow_the_gap(tmp_path):
-    r = ex.overfitting(epochs=150, lr=0.05, hidden=(50,) * 6, out=tmp_path)
+    # The book's full setting (about 5 s): at reduced sizes the digits' small
+    # accuracy gap is too noisy to compare.
+    r = ex.overfitting(out=tmp_path)
     assert_png(r.figure)
-    assert r.n_train == 300
+    assert r.n_train == 300 and len(r.train_accuracy["plain"]) == 302
     assert r.train_accuracy["plain"][-1] == 1.0                   # memorized
+    assert r.train_loss["plain"][-1] < 0.2 * r.test_loss["plain"][-1]
     for label in ("dropout 0.2", "weight decay 0.1"):
-        assert r.gap(label) < r.gap("plain")
-        assert r.loss_gap(label) < 0.8 * r.loss_gap("plain")
+        assert r.gap(label) < 0.8 * r.gap("plain")
+        assert r.loss_gap(label) < 0.6 * r.loss_gap("plain")
 
 
 class InlineExecutor(cf.Executor):
@@ -142,21 +145,24 @@ class InlineExecutor(cf.Executor):
         return f
 
 
-TINY_TUNING = dict(trials=8, epochs=8, n_samples=200, hidden=(30, 30), batch_size=20)
+TINY_TUNING = dict(trials=10, epochs=20, n_samples=200, hidden=(30, 30), batch_size=20)
 
 
 def test_tuning_deterministic_across_executors_and_lr_matters(tmp_path):
     with cf.ThreadPoolExecutor(2) as pool:
         r = ex.tuning(executor=pool, out=tmp_path, show_best=4, **TINY_TUNING)
     assert_png(r.figure)
-    assert r.val_accuracy.shape == (8, 9)
+    assert r.val_accuracy.shape == (10, 21)
     assert np.all((1e-6 <= r.lr) & (r.lr <= 1e-2))
     assert np.all((1e-8 <= r.weight_decay) & (r.weight_decay <= 1e-4))
     inline = ex.tuning(executor=InlineExecutor(), **TINY_TUNING)
     np.testing.assert_array_equal(inline.val_accuracy, r.val_accuracy)
     np.testing.assert_array_equal(inline.lr, r.lr)
+    # The learning rate decides: the best trials have the largest rates.
     order = r.ranking()
     assert np.median(np.log10(r.lr[order[:3]])) > np.median(np.log10(r.lr[order[-3:]])) + 1
+    rank = lambda a: np.argsort(np.argsort(a))  # noqa: E731
+    assert np.corrcoef(rank(r.lr), rank(r.final_val))[0, 1] > 0.3
     other = ex.tuning(executor=InlineExecutor(), seed=1, **TINY_TUNING)
     assert not np.array_equal(other.lr, r.lr)
 

@@ -112,8 +112,9 @@ def zero_init(*, iterations: int = 300, batch_size: int = 128, hidden: Sequence[
         for ax, (label, W) in zip(axes, res.weights.items()):
             lim = float(np.abs(W).max()) or 1.0
             im = ax.imshow(W, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
-            ax.set_title(f"{label}: W2 after training\ntest acc {res.test_accuracy[label]:.2f}",
-                         fontsize=9)
+            ax.set_title(f"{label}: W2 after training\nlargest difference between units "
+                         f"{np.ptp(W, axis=1).max():.2g}, test acc {res.test_accuracy[label]:.2f}",
+                         fontsize=8)
             ax.set_xlabel("unit of layer 2")
             ax.set_ylabel("input from layer 1")
             fig.colorbar(im, ax=ax, shrink=0.8)

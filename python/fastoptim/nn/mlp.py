@@ -106,6 +106,7 @@ class MLP:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.dtype = dtype
         self.weight_decay = float(weight_decay)
+        self.last_loss = float("nan")  # loss of the batch of the latest gradient() call
         self.sizes = [int(input_size), *map(int, hidden_sizes), int(output_size)]
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
