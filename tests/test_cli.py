@@ -121,3 +121,20 @@ def test_module_entry_point(tmp_path):
                           text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == "trajectories"
+
+
+def test_missing_matplotlib_still_prints_numbers(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert main(["run", "trajectories", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "fastoptim[plot]" in captured.err and "final f:" in captured.out
+    assert not list(tmp_path.iterdir())

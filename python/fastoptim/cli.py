@@ -112,6 +112,19 @@ def _progress(total: int, enabled: bool):
     return None
 
 
+def _figure_folder(args):
+    """--out, or None (with a note) when figures are off or matplotlib is missing."""
+    if args.no_figure:
+        return None
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("note: matplotlib is not installed (pip install 'fastoptim[plot]'): no figure",
+              file=sys.stderr)
+        return None
+    return args.out
+
+
 def _demo(args) -> int:
     import numpy as np
 
@@ -131,7 +144,7 @@ def _demo(args) -> int:
     start = time.perf_counter()
     try:
         res = optimizers(iterations=args.iterations, names=names, data=args.data, seed=args.seed,
-                         dtype=np.dtype(args.dtype), out=None if args.no_figure else args.out,
+                         dtype=np.dtype(args.dtype), out=_figure_folder(args),
                          progress=tick)
     finally:
         if bar is not None:
@@ -232,7 +245,7 @@ def _run(args, parser) -> int:
     if unknown:
         options = ", ".join(k for k in accepted if k not in ("out", "data", "seed"))
         parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options}")
-    kwargs.update(seed=args.seed, out=None if args.no_figure else args.out)
+    kwargs.update(seed=args.seed, out=_figure_folder(args))
     if "data" in accepted:
         kwargs["data"] = args.data
     elif args.data is not None:
