@@ -7,7 +7,6 @@ import ast
 import inspect
 import sys
 import time
-from pathlib import Path
 
 __all__ = ["main"]
 
