@@ -74,17 +74,19 @@ class Pool {
   void ensure_workers(int n) {
     while (static_cast<int>(workers_) < n) {
       const int id = static_cast<int>(workers_) + 1;
-      std::thread([this, id] { worker(id); }).detach();
+      // The generation is read here, before the caller publishes the next
+      // region: a worker that read it after starting could miss that region.
+      unsigned long seen;
+      {
+        std::lock_guard<std::mutex> lk(m_);
+        seen = generation_;
+      }
+      std::thread([this, id, seen] { worker(id, seen); }).detach();
       ++workers_;
     }
   }
 
-  void worker(int id) {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      seen = generation_;
-    }
+  void worker(int id, unsigned long seen) {
     for (;;) {
       ParallelFn fn;
       void* ctx;
