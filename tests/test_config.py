@@ -1,0 +1,85 @@
+"""Dispatch and configuration: ISA levels, the environment overrides, threads."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import fastoptim as fo
+from fastoptim import _core
+
+
+def _run(code: str, **env) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code],
+                          capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def test_supported_levels_are_ordered_and_include_baseline():
+    levels = _core.supported_isas()
+    assert levels[0] == "baseline"
+    order = ["baseline", "avx2", "avx512"]
+    assert levels == order[: len(levels)]
+    assert _core.best_isa() == levels[-1]
+
+
+def test_set_isa_switches_and_refuses_unknown_levels():
+    before = _core.active_isa()
+    try:
+        for level in _core.supported_isas():
+            _core.set_isa(level)
+            assert _core.active_isa() == level
+            assert fo.get_config()["isa"] == level
+        with pytest.raises(ValueError, match="isa must be one of"):
+            _core.set_isa("sse9")
+    finally:
+        _core.set_isa(before)
+
+
+def test_env_isa_forces_a_lower_level():
+    r = _run("import fastoptim._core as c; print(c.active_isa())", FASTOPTIM_ISA="baseline")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "baseline"
+
+
+def test_env_isa_unknown_value_warns_and_keeps_the_best_level():
+    r = _run("import fastoptim", FASTOPTIM_ISA="quantum")
+    assert r.returncode != 0
+    assert "FASTOPTIM_ISA='quantum'" in r.stderr
+
+
+def test_env_num_threads():
+    r = _run("import fastoptim as fo; print(fo.get_num_threads())", FASTOPTIM_NUM_THREADS="1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
+    r = _run("import fastoptim", FASTOPTIM_NUM_THREADS="many")
+    assert r.returncode != 0
+    assert "FASTOPTIM_NUM_THREADS='many'" in r.stderr
+
+
+def test_set_num_threads_validates():
+    before = fo.get_num_threads()
+    try:
+        fo.set_num_threads(1)
+        assert fo.get_num_threads() == 1
+        with pytest.raises(ValueError, match="n must be >= 1"):
+            fo.set_num_threads(0)
+        with pytest.raises(TypeError, match="n must be an int"):
+            fo.set_num_threads(1.5)
+    finally:
+        fo.set_num_threads(before)
+
+
+def test_show_config_prints_isa_and_threads(capsys):
+    fo.show_config()
+    out = capsys.readouterr().out
+    assert f"isa: {_core.active_isa()}" in out
+    assert f"num_threads: {fo.get_num_threads()}" in out
+    assert fo.__version__ in out
+
+
+def test_version_has_one_source():
+    from fastoptim._version import __version__
+
+    assert fo.__version__ == __version__ == _core.__version__
