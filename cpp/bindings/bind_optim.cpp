@@ -173,7 +173,7 @@ class Plan {
 
   // Validates every grad, hyperparameter set and state slot, then (without
   // the GIL) steps every tensor. Raises before any write.
-  void step(const py::handle& grads_obj, const py::handle& hypers_obj) {
+  bool step(const py::handle& grads_obj, const py::handle& hypers_obj, bool skip_nonfinite) {
     PyObject* grads = grads_obj.ptr();
     PyObject* hypers = hypers_obj.ptr();
     if (!PyList_Check(grads) && !PyTuple_Check(grads))
@@ -206,7 +206,9 @@ class Plan {
     }
     py::gil_scoped_release nogil;
     std::lock_guard<std::mutex> lock(mu_);
+    if (skip_nonfinite && !fastoptim::grads_finite(work.data(), work.size())) return false;
     fastoptim::run_step(rule_, work.data(), work.size(), hv.data());
+    return true;
   }
 
  private:
@@ -272,7 +274,10 @@ Internal: the optimizer classes and fastoptim.functional build plans.
            py::arg("rule"), py::arg("params"), py::arg("states"), py::arg("groups"),
            py::arg("steps"), py::arg("names"))
       .def("step", &Plan::step, py::arg("grads"), py::arg("hypers"),
-           "Validate grads and hyperparameter sets, then update every tensor in place.")
+           py::arg("skip_nonfinite") = false,
+           "Validate grads and hyperparameter sets, then update every tensor in place. With "
+           "skip_nonfinite, a step whose grads hold any NaN or Inf changes nothing (not even "
+           "the step counts) and returns False; otherwise returns True.")
       .def("__len__", &Plan::size)
       .def_property_readonly("num_groups", &Plan::num_groups);
 }

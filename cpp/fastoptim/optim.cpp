@@ -42,30 +42,43 @@ Slots<T> slots_at(const TensorRef& t, std::size_t off) {
                   at(t.s[1]), at(t.s[2])};
 }
 
-struct StepWork {
-  Rule rule;
-  const TensorRef* tensors;
-  std::size_t count;
-  const Coeffs<float>* c32;
-  const Coeffs<double>* c64;
-  const OptimKernels* k;
-  std::vector<std::size_t> prefix;  // prefix[i] = elements before tensor i
-};
-
-void run_range(const StepWork& w, std::size_t begin, std::size_t end) {
-  // First tensor whose elements reach past `begin`.
-  std::size_t i = static_cast<std::size_t>(
-      std::upper_bound(w.prefix.begin(), w.prefix.end(), begin) - w.prefix.begin() - 1);
-  for (; i < w.count && w.prefix[i] < end; ++i) {
-    const TensorRef& t = w.tensors[i];
-    const std::size_t lo = std::max(begin, w.prefix[i]) - w.prefix[i];
-    const std::size_t hi = std::min(end, w.prefix[i] + t.n) - w.prefix[i];
-    if (hi <= lo) continue;
-    if (t.dtype == DType::f32)
-      w.k->update_f32(w.rule, w.c32[i], slots_at<float>(t, lo), hi - lo);
-    else
-      w.k->update_f64(w.rule, w.c64[i], slots_at<double>(t, lo), hi - lo);
+// Calls piece(i, lo, hi) for pieces [lo, hi) of every tensor i, covering all
+// elements once. Small totals run on the caller's thread; large ones are cut
+// into equal contiguous spans of the concatenated tensors, one per thread
+// (results never depend on the split: every rule is elementwise).
+template <class Piece>
+void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece) {
+  std::vector<std::size_t> prefix(count + 1);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    prefix[i] = total;
+    total += tensors[i].n;
   }
+  prefix[count] = total;
+  auto span = [&](std::size_t begin, std::size_t end) {
+    // First tensor whose elements reach past `begin`.
+    auto i = static_cast<std::size_t>(
+        std::upper_bound(prefix.begin(), prefix.end(), begin) - prefix.begin() - 1);
+    for (; i < count && prefix[i] < end; ++i) {
+      const std::size_t lo = std::max(begin, prefix[i]) - prefix[i];
+      const std::size_t hi = std::min(end, prefix[i] + tensors[i].n) - prefix[i];
+      if (lo < hi) piece(i, lo, hi);
+    }
+  };
+  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
+  const int nt = static_cast<int>(std::min<std::size_t>(
+      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(total / threshold, 1)));
+  if (nt <= 1) {
+    if (total) span(0, total);
+    return;
+  }
+  auto body = [&span, total](int t, int n) {
+    std::size_t b, e;
+    // 64 elements: a whole number of cache lines for float32 and float64.
+    split_range(total, t, n, 64, &b, &e);
+    if (b < e) span(b, e);
+  };
+  parallel_for_threads(nt, body);
 }
 
 }  // namespace
@@ -130,9 +143,6 @@ template Coeffs<double> make_coeffs<double>(Rule, const Hyper&, std::int64_t);
 void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers) {
   std::vector<Coeffs<float>> c32(count);
   std::vector<Coeffs<double>> c64(count);
-  StepWork w{rule, tensors, count, c32.data(), c64.data(), &kernels(), {}};
-  w.prefix.resize(count + 1);
-  std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const TensorRef& t = tensors[i];
     const std::int64_t step = ++*t.step;
@@ -140,25 +150,31 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
       c32[i] = make_coeffs<float>(rule, hypers[t.group], step);
     else
       c64[i] = make_coeffs<double>(rule, hypers[t.group], step);
-    w.prefix[i] = total;
-    total += t.n;
   }
-  w.prefix[count] = total;
-
-  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
-  const int nt = static_cast<int>(std::min<std::size_t>(
-      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(total / threshold, 1)));
-  if (nt <= 1) {
-    run_range(w, 0, total);
-    return;
-  }
-  auto body = [&w, total](int t, int n) {
-    std::size_t b, e;
-    // 64 elements: a whole number of cache lines for float32 and float64.
-    split_range(total, t, n, 64, &b, &e);
-    if (b < e) run_range(w, b, e);
+  const OptimKernels& k = kernels();
+  auto piece = [&](std::size_t i, std::size_t lo, std::size_t hi) {
+    const TensorRef& t = tensors[i];
+    if (t.dtype == DType::f32)
+      k.update_f32(rule, c32[i], slots_at<float>(t, lo), hi - lo);
+    else
+      k.update_f64(rule, c64[i], slots_at<double>(t, lo), hi - lo);
   };
-  parallel_for_threads(nt, body);
+  for_each_piece(tensors, count, piece);
+}
+
+bool grads_finite(const TensorRef* tensors, std::size_t count) {
+  const OptimKernels& k = kernels();
+  std::atomic<bool> finite{true};
+  auto piece = [&](std::size_t i, std::size_t lo, std::size_t hi) {
+    if (!finite.load(std::memory_order_relaxed)) return;
+    const TensorRef& t = tensors[i];
+    const bool ok = t.dtype == DType::f32
+                        ? k.all_finite_f32(static_cast<const float*>(t.g) + lo, hi - lo)
+                        : k.all_finite_f64(static_cast<const double*>(t.g) + lo, hi - lo);
+    if (!ok) finite.store(false, std::memory_order_relaxed);
+  };
+  for_each_piece(tensors, count, piece);
+  return finite.load();
 }
 
 }  // namespace fastoptim

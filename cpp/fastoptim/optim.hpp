@@ -38,6 +38,10 @@ Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step);
 // inputs must have been validated. Large steps use the thread pool.
 void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers);
 
+// True if every grad element of every tensor is finite (no NaN, no Inf).
+// Vectorized and threaded like run_step; reads the grads only.
+bool grads_finite(const TensorRef* tensors, std::size_t count);
+
 // Below this many elements in a step, everything runs on the caller's
 // thread (waking a worker costs more than it saves). Measured: see
 // benchmarks/README.md.
@@ -48,6 +52,8 @@ void set_parallel_threshold(std::size_t n);
 struct OptimKernels {
   void (*update_f32)(Rule, const Coeffs<float>&, const Slots<float>&, std::size_t);
   void (*update_f64)(Rule, const Coeffs<double>&, const Slots<double>&, std::size_t);
+  bool (*all_finite_f32)(const float*, std::size_t);
+  bool (*all_finite_f64)(const double*, std::size_t);
 };
 
 namespace baseline { const OptimKernels& optim_kernels(); }

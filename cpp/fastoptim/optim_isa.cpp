@@ -33,10 +33,28 @@ void update_f64(Rule rule, const Coeffs<double>& c, const Slots<double>& s, std:
   update(rule, c, s, n);
 }
 
+// x - x is 0 for every finite x and NaN for Inf and NaN. The OR-reduction
+// over whole blocks vectorizes; a block is short enough to stay in L1 and
+// stop early on the first bad block.
+template <class T>
+bool all_finite(const T* FASTOPTIM_RESTRICT g, std::size_t n) {
+  constexpr std::size_t kBlock = 1024;
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    const std::size_t end = n - start < kBlock ? n : start + kBlock;
+    int bad = 0;
+    for (std::size_t i = start; i < end; ++i) bad |= !(g[i] - g[i] == T(0));
+    if (bad) return false;
+  }
+  return true;
+}
+
+bool all_finite_f32(const float* g, std::size_t n) { return all_finite(g, n); }
+bool all_finite_f64(const double* g, std::size_t n) { return all_finite(g, n); }
+
 }  // namespace
 
 const OptimKernels& optim_kernels() {
-  static const OptimKernels table{&update_f32, &update_f64};
+  static const OptimKernels table{&update_f32, &update_f64, &all_finite_f32, &all_finite_f64};
   return table;
 }
 

@@ -33,6 +33,8 @@ class AdaGrad(Optimizer):
         initial_accumulator_value: start of ``sum`` (:math:`\ge 0`).
         eps: :math:`\epsilon \ge 0`, added to :math:`\sqrt{h}`.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -46,7 +48,7 @@ class AdaGrad(Optimizer):
     _spec = ADAGRAD_SPEC
 
     def __init__(self, params=None, lr=0.01, *, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+                 initial_accumulator_value=0.0, eps=1e-10, maximize=False, skip_nonfinite=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, maximize=maximize), skip_nonfinite=skip_nonfinite)

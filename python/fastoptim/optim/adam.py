@@ -46,6 +46,8 @@ class Adam(Optimizer):
         weight_decay: L2 coefficient added to the gradient.
         amsgrad: use the running maximum of :math:`v`.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -59,9 +61,9 @@ class Adam(Optimizer):
     _spec = ADAM_SPEC
 
     def __init__(self, params=None, lr=1e-3, *, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, maximize=False, skip_nonfinite=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize), skip_nonfinite=skip_nonfinite)
 
 
 class AdamW(Optimizer):
@@ -79,6 +81,8 @@ class AdamW(Optimizer):
         weight_decay: decoupled decay :math:`\lambda \ge 0`.
         amsgrad: use the running maximum of :math:`v`.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -92,6 +96,6 @@ class AdamW(Optimizer):
     _spec = ADAMW_SPEC
 
     def __init__(self, params=None, lr=1e-3, *, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, maximize=False, skip_nonfinite=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize), skip_nonfinite=skip_nonfinite)

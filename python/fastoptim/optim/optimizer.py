@@ -89,8 +89,13 @@ class Optimizer:
 
     _spec: RuleSpec
 
-    def __init__(self, params, defaults: Hyper):
+    def __init__(self, params, defaults: Hyper, *, skip_nonfinite: bool = False):
         self.defaults: Hyper = self._spec.check(defaults, "")
+        if not isinstance(skip_nonfinite, (bool, np.bool_)):
+            raise TypeError(f"skip_nonfinite must be True or False, got {skip_nonfinite!r}")
+        self.skip_nonfinite = bool(skip_nonfinite)
+        #: Steps skipped because a gradient held NaN or Inf (skip_nonfinite=True).
+        self.skipped_steps = 0
         self.param_groups: List[Dict[str, Any]] = []
         self._plan = None
         self._pending_state: Optional[dict] = None
@@ -218,18 +223,30 @@ class Optimizer:
                             "numpy.ndarray; pass [grad]")
         raise TypeError(f"grads must be a dict or a list of arrays, got {type(grads).__name__}")
 
-    def step(self, grads) -> None:
+    def step(self, grads) -> Optional[bool]:
         """Update every parameter in place from ``grads``.
 
         ``grads`` has the structure of the params: a dict by name (when
         the params were given by name) or a list in parameter order. All
         grads and hyperparameters are checked before anything is written.
+
+        Returns None; with ``skip_nonfinite=True``, returns whether the step
+        was applied: a step whose grads hold any NaN or Inf is skipped whole
+        (params, state and step counts untouched) and counted in
+        ``skipped_steps``. Without it, a NaN gradient propagates into the
+        params exactly as in torch.optim.
         """
         self._require_bound("step()")
         glist = self._grad_list(grads)
-        self._plan.step(glist, self._hypers())
+        if not self.skip_nonfinite:
+            self._plan.step(glist, self._hypers())
+            return None
+        applied = self._plan.step(glist, self._hypers(), True)
+        if not applied:
+            self.skipped_steps += 1
+        return applied
 
-    def update(self, params, grads) -> None:
+    def update(self, params, grads) -> Optional[bool]:
         """The course's calling style: ``opt.update(params, grads)`` every step.
 
         Binds ``params`` on the first call; later calls must pass the same
@@ -240,7 +257,7 @@ class Optimizer:
             self._bind(params)
         else:
             self._check_same(params)
-        self.step(grads)
+        return self.step(grads)
 
     def _check_same(self, params) -> None:
         if self._keys is not None and isinstance(params, Mapping):

@@ -37,6 +37,8 @@ class RMSProp(Optimizer):
         momentum: :math:`\mu \ge 0`.
         centered: normalize by the estimated variance instead of the second moment.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -50,6 +52,6 @@ class RMSProp(Optimizer):
     _spec = RMSPROP_SPEC
 
     def __init__(self, params=None, lr=0.01, *, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                 momentum=0.0, centered=False, maximize=False):
+                 momentum=0.0, centered=False, maximize=False, skip_nonfinite=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize), skip_nonfinite=skip_nonfinite)

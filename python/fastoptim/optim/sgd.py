@@ -28,6 +28,8 @@ class SGD(Optimizer):
         lr: learning rate :math:`\eta \ge 0`.
         weight_decay: L2 coefficient :math:`\lambda \ge 0`.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -40,8 +42,8 @@ class SGD(Optimizer):
 
     _spec = SGD_SPEC
 
-    def __init__(self, params=None, lr=0.01, *, weight_decay=0.0, maximize=False):
-        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+    def __init__(self, params=None, lr=0.01, *, weight_decay=0.0, maximize=False, skip_nonfinite=False):
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize), skip_nonfinite=skip_nonfinite)
 
 
 class Momentum(Optimizer):
@@ -75,6 +77,8 @@ class Momentum(Optimizer):
         nesterov: Nesterov momentum (needs momentum > 0, dampening = 0).
         weight_decay: L2 coefficient added to the gradient.
         maximize: ascend instead of descend.
+        skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
+            grads hold NaN or Inf; :meth:`step` then returns whether it applied.
 
     Example:
         >>> import numpy as np, fastoptim as fo
@@ -89,7 +93,7 @@ class Momentum(Optimizer):
     _spec = MOMENTUM_SPEC
 
     def __init__(self, params=None, lr=0.01, momentum=0.9, *, dampening=0.0, nesterov=False,
-                 weight_decay=0.0, maximize=False):
+                 weight_decay=0.0, maximize=False, skip_nonfinite=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       nesterov=nesterov, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      maximize=maximize), skip_nonfinite=skip_nonfinite)
