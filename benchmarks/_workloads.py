@@ -1,0 +1,162 @@
+"""The benchmarked workloads, shared by bench_optim.py and compare.py.
+
+One entry per update rule: how to build the fastoptim optimizer, how to call
+the NumPy reference, which torch optimizer is the counterpart, and which
+roofline probes move the same bytes. Hyperparameters are the same for every
+implementation of a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+import fastoptim as fo
+from fastoptim import _core
+from fastoptim import reference as ref
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    fo_cls: Callable
+    fo_kwargs: Dict
+    ref_fn: Callable
+    ref_kwargs: Dict
+    ref_slots: Tuple[str, ...]  # reference state arguments, in order
+    uses_step: bool  # the reference takes step=
+    torch_cls: str
+    torch_kwargs: Dict
+    probe: str  # plain fused loop with the rule's bytes, divides and roots
+    stream: str  # memory-only loop with the same bytes
+    buffers: int = field(default=0)  # state arrays the probe touches
+
+    @property
+    def bytes_per_element_factor(self) -> int:
+        """Arrays read + arrays written per element (p, g and the state)."""
+        return (2 + self.buffers) + (1 + self.buffers)
+
+
+RULES: List[Rule] = [
+    Rule("sgd", fo.SGD, dict(lr=1e-3), ref.sgd_, dict(lr=1e-3), (), False,
+         "SGD", dict(lr=1e-3), "sgd", "stream1", 0),
+    Rule("momentum", fo.Momentum, dict(lr=1e-3, momentum=0.9), ref.momentum_,
+         dict(lr=1e-3, momentum=0.9), ("momentum_buffer",), True,
+         "SGD", dict(lr=1e-3, momentum=0.9), "momentum", "stream2", 1),
+    Rule("adagrad", fo.AdaGrad, dict(lr=1e-2), ref.adagrad_, dict(lr=1e-2), ("sum",), True,
+         "Adagrad", dict(lr=1e-2), "adagrad", "stream2", 1),
+    Rule("rmsprop", fo.RMSProp, dict(lr=1e-3, alpha=0.99, eps=1e-8), ref.rmsprop_,
+         dict(lr=1e-3, alpha=0.99, eps=1e-8), ("square_avg",), False,
+         "RMSprop", dict(lr=1e-3, alpha=0.99, eps=1e-8), "rmsprop", "stream2", 1),
+    Rule("adam", fo.Adam, dict(lr=1e-3), ref.adam_,
+         dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8), ("exp_avg", "exp_avg_sq"), True,
+         "Adam", dict(lr=1e-3), "adam", "stream3", 2),
+    Rule("adamw", fo.AdamW, dict(lr=1e-3, weight_decay=1e-2), ref.adamw_,
+         dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2),
+         ("exp_avg", "exp_avg_sq"), True,
+         "AdamW", dict(lr=1e-3, weight_decay=1e-2), "adam", "stream3", 2),
+]
+RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+def make_arrays(n: int, dtype, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:
+    """A parameter and a gradient of ``n`` elements (gradient ~ N(0, 1))."""
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(n, dtype=np.float32).astype(dtype, copy=False)
+    g = rng.standard_normal(n, dtype=np.float32).astype(dtype, copy=False)
+    return p, g
+
+
+class RefStepper:
+    """The NumPy reference over a list of tensors, holding its own state and step."""
+
+    def __init__(self, rule: Rule, params: List[np.ndarray]):
+        self.rule = rule
+        self.params = params
+        self.state = [[np.zeros_like(p) for _ in rule.ref_slots] for p in params]
+        self.t = 0
+
+    def step(self, grads: List[np.ndarray]) -> None:
+        self.t += 1
+        kw = dict(self.rule.ref_kwargs)
+        if self.rule.uses_step:
+            kw["step"] = self.t
+        fn = self.rule.ref_fn
+        for p, g, s in zip(self.params, grads, self.state):
+            fn(p, g, *s, **kw)
+
+
+def check_against_reference(rule: Rule, n: int = 1037, dtype=np.float32, steps: int = 2) -> None:
+    """Raise AssertionError unless fastoptim equals the NumPy reference after ``steps``.
+
+    Compares the parameter and every state buffer bit for bit (the reference
+    is written in the kernels' operation order; see fastoptim.reference.optim).
+    """
+    p0, g = make_arrays(n, dtype, seed=1)
+    p_fo, p_ref = p0.copy(), p0.copy()
+    opt = rule.fo_cls([p_fo], **rule.fo_kwargs)
+    ref_opt = RefStepper(rule, [p_ref])
+    for _ in range(steps):
+        opt.step([g])
+        ref_opt.step([g])
+    np.testing.assert_array_equal(
+        p_fo, p_ref, err_msg=f"{rule.name} {np.dtype(dtype).name} n={n}: param differs from "
+        "the NumPy reference")
+    st = opt.state[0]
+    for name, buf in zip(rule.ref_slots, ref_opt.state[0]):
+        np.testing.assert_array_equal(
+            st[name], buf, err_msg=f"{rule.name} {np.dtype(dtype).name} n={n}: state {name!r} "
+            "differs from the NumPy reference")
+
+
+def probe_fn(kind: str, p: np.ndarray, g: np.ndarray, a: Optional[np.ndarray],
+             b: Optional[np.ndarray], nthreads: int) -> Callable[[], None]:
+    probe = _core.probe
+    return lambda: probe(kind, p, g, a, b, nthreads)
+
+
+def import_torch():
+    """torch if importable, else None (benchmarks only; never a dependency)."""
+    try:
+        import torch
+    except Exception:  # noqa: BLE001 - any import failure means "not available"
+        return None
+    return torch
+
+
+class TorchStepper:
+    """One torch optimizer whose backend (fused / foreach / for-loop) is switched per step.
+
+    torch reads ``fused`` and ``foreach`` from the param group at every step,
+    so the three backends share one set of state tensors (less memory than
+    three optimizers; the CPU state layout is the same for all three).
+    """
+
+    def __init__(self, torch, rule: Rule, params: List[np.ndarray], grads: List[np.ndarray]):
+        self.torch = torch
+        self.tensors = []
+        for p, g in zip(params, grads):
+            t = torch.from_numpy(p)
+            t.grad = torch.from_numpy(g)
+            self.tensors.append(t)
+        cls = getattr(torch.optim, rule.torch_cls)
+        self.backends = ["foreach", "forloop"]
+        try:
+            self.opt = cls(self.tensors, fused=True, **rule.torch_kwargs)
+            self.backends.insert(0, "fused")
+        except (TypeError, RuntimeError, ValueError):
+            self.opt = cls(self.tensors, foreach=False, **rule.torch_kwargs)
+        self.group = self.opt.param_groups[0]
+
+    def step_fn(self, backend: str) -> Callable[[], None]:
+        group, opt = self.group, self.opt
+        fused, foreach = {"fused": (True, None), "foreach": (None, True),
+                          "forloop": (None, False)}[backend]
+
+        def step():
+            group["fused"] = fused
+            group["foreach"] = foreach
+            opt.step()
+        return step
