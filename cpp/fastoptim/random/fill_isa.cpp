@@ -1,2 +1,246 @@
-// Random fills, compiled once per ISA level. (Filled in by the initializer work.)
+// Random fills, compiled once per ISA level: Philox4x32-10 on 16 blocks at
+// a time, then the distribution transforms of random/vmath.hpp. The group
+// layout (fill.hpp) is fixed at 16 blocks, independent of the vector width:
+// a level with fewer lanes runs a group as several sub-groups.
+#include <cstring>
+
 #include "fastoptim/kernels/isa_common.hpp"
+#include "fastoptim/random/fill.hpp"
+#include "fastoptim/random/simd.hpp"
+#include "fastoptim/random/vmath.hpp"
+
+namespace fastoptim {
+namespace FASTOPTIM_ISA_NS {
+
+namespace {
+
+using simd::bitcast;
+using simd::kLanes32;
+using simd::kLanes64;
+using simd::splat;
+using simd::storeu;
+using simd::vd;
+using simd::vf;
+using simd::vi;
+using simd::vu;
+
+constexpr int kSub = 16 / kLanes32;  // sub-groups per group of 16 blocks
+
+struct Words {
+  vu x[4];
+};
+
+// Philox4x32-10 on kLanes32 consecutive blocks starting at `block`.
+inline Words philox(std::uint64_t block, const FillParams& fp) {
+  vu iota;
+  for (int i = 0; i < kLanes32; ++i) iota[i] = static_cast<std::uint32_t>(i);
+  const std::uint32_t blo = static_cast<std::uint32_t>(block);
+  vu c0 = iota + blo;
+  // Carry into the high word where the low word wrapped.
+  vu c1 = splat<vu>(static_cast<std::uint32_t>(block >> 32)) - (vu)(c0 < blo);
+  vu c2 = splat<vu>(static_cast<std::uint32_t>(fp.stream));
+  vu c3 = splat<vu>(static_cast<std::uint32_t>(fp.stream >> 32));
+  std::uint32_t k0 = fp.key[0], k1 = fp.key[1];
+  for (int r = 0; r < 10; ++r) {
+    vu hi0, lo0, hi1, lo1;
+    simd::mulhilo(c0, 0xD2511F53u, &hi0, &lo0);
+    simd::mulhilo(c2, 0xCD9E8D57u, &hi1, &lo1);
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return Words{{c0, c1, c2, c3}};
+}
+
+inline std::uint64_t sub_block(const FillParams& fp, std::size_t group, int sub) {
+  return fp.counter + 16u * static_cast<std::uint64_t>(group) +
+         static_cast<std::uint64_t>(sub * kLanes32);
+}
+
+// 24 high bits: exact in float, in [0, 1).
+inline vf unit_f32(vu x) { return __builtin_convertvector((vi)(x >> 8), vf) * 5.9604644775390625e-08f; }
+
+struct Bits {
+  static constexpr std::size_t G = 64;
+  const FillParams& fp;
+  void operator()(std::size_t g, std::uint32_t* dst) const {
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 4; ++k) storeu(dst + 16 * k + sub * kLanes32, w.x[k]);
+    }
+  }
+};
+
+struct UniformF32 {
+  static constexpr std::size_t G = 64;
+  const FillParams& fp;
+  void operator()(std::size_t g, float* dst) const {
+    const float lo = static_cast<float>(fp.p[0]), span = static_cast<float>(fp.p[1]);
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 4; ++k) storeu(dst + 16 * k + sub * kLanes32, lo + span * unit_f32(w.x[k]));
+    }
+  }
+};
+
+// 53 bits: (a >> 5) * 2^26 + (b >> 6), times 2^-53; exact in double.
+struct UniformF64 {
+  static constexpr std::size_t G = 32;
+  const FillParams& fp;
+  void operator()(std::size_t g, double* dst) const {
+    const double lo = fp.p[0], span = fp.p[1];
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 2; ++k) {
+        vd a0, a1, b0, b1;
+        simd::u32_to_f64(w.x[2 * k] >> 5, &a0, &a1);
+        simd::u32_to_f64(w.x[2 * k + 1] >> 6, &b0, &b1);
+        const vd u0 = (a0 * 67108864.0 + b0) * 1.1102230246251565e-16;
+        const vd u1 = (a1 * 67108864.0 + b1) * 1.1102230246251565e-16;
+        double* d = dst + 16 * k + sub * kLanes32;
+        storeu(d, lo + span * u0);
+        storeu(d + kLanes64, lo + span * u1);
+      }
+    }
+  }
+};
+
+// Box-Muller: r = sqrt(-2 log u1), u1 = ((x >> 8) + 1) 2^-24 in (0, 1];
+// angle 2 pi u2, u2 = (y >> 8) 2^-24.
+struct NormalF32 {
+  static constexpr std::size_t G = 64;
+  const FillParams& fp;
+  void operator()(std::size_t g, float* dst) const {
+    const float mean = static_cast<float>(fp.p[0]), sd = static_cast<float>(fp.p[1]);
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 2; ++k) {
+        const vf u1 = __builtin_convertvector((vi)((w.x[2 * k] >> 8) + 1u), vf) *
+                      5.9604644775390625e-08f;
+        const vf u2 = unit_f32(w.x[2 * k + 1]);
+        const vf r = simd::sqrt(vmath::log(u1) * -2.0f);
+        vf c, s;
+        vmath::sincos_turns(u2, &c, &s);
+        float* d = dst + 32 * k + sub * kLanes32;
+        storeu(d, mean + sd * (r * c));
+        storeu(d + 16, mean + sd * (r * s));
+      }
+    }
+  }
+};
+
+// As NormalF32 in double, from the full 32-bit words:
+// u1 = (x + 1) 2^-32 in (0, 1], u2 = y 2^-32.
+struct NormalF64 {
+  static constexpr std::size_t G = 64;
+  const FillParams& fp;
+  void operator()(std::size_t g, double* dst) const {
+    const double mean = fp.p[0], sd = fp.p[1];
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 2; ++k) {
+        vd x[2], y[2];
+        simd::u32_to_f64(w.x[2 * k], &x[0], &x[1]);
+        simd::u32_to_f64(w.x[2 * k + 1], &y[0], &y[1]);
+        for (int h = 0; h < 2; ++h) {
+          const vd u1 = (x[h] + 1.0) * 2.3283064365386963e-10;
+          const vd u2 = y[h] * 2.3283064365386963e-10;
+          const vd r = simd::sqrt(vmath::log(u1) * -2.0);
+          vd c, s;
+          vmath::sincos_turns(u2, &c, &s);
+          double* d = dst + 32 * k + sub * kLanes32 + h * kLanes64;
+          storeu(d, mean + sd * (r * c));
+          storeu(d + 16, mean + sd * (r * s));
+        }
+      }
+    }
+  }
+};
+
+// Inverse CDF in double: u = (x + 1/2) 2^-32 in (0, 1),
+// z = Phi^-1(Phi(lo) + u (Phi(hi) - Phi(lo))) clamped to [lo, hi],
+// value = mean + scale z (scale = -std when the Python layer mirrored the
+// interval to keep Phi's arguments in the accurate lower tail).
+template <class T>
+struct TruncNormal {
+  static constexpr std::size_t G = 64;
+  const FillParams& fp;
+  void operator()(std::size_t g, T* dst) const {
+    const double mean = fp.p[0], scale = fp.p[1], pa = fp.p[2], pspan = fp.p[3];
+    const double zlo = fp.p[4], zhi = fp.p[5];
+    for (int sub = 0; sub < kSub; ++sub) {
+      const Words w = philox(sub_block(fp, g, sub), fp);
+      for (int k = 0; k < 4; ++k) {
+        vd x[2];
+        simd::u32_to_f64(w.x[k], &x[0], &x[1]);
+        for (int h = 0; h < 2; ++h) {
+          const vd u = (x[h] + 0.5) * 2.3283064365386963e-10;
+          vd z = vmath::normal_quantile(pa + u * pspan);
+          z = z < zlo ? splat<vd>(zlo) : z;
+          z = z > zhi ? splat<vd>(zhi) : z;
+          const vd v = mean + scale * z;
+          T* d = dst + 16 * k + sub * kLanes32 + h * kLanes64;
+          for (int i = 0; i < kLanes64; ++i) d[i] = static_cast<T>(v[i]);
+        }
+      }
+    }
+  }
+};
+
+constexpr std::size_t kBufBytes = 8192;
+
+// Generates whole groups into an L1-resident buffer and copies the part
+// [begin, end) asks for; partial groups at either end are generated whole
+// and cut, so no tail code path exists.
+template <class T, class Gen>
+void drive(const Gen& gen, T* out, std::size_t begin, std::size_t end, bool stream) {
+  constexpr std::size_t G = Gen::G;
+  constexpr std::size_t kGroups = kBufBytes / (G * sizeof(T)) ? kBufBytes / (G * sizeof(T)) : 1;
+  alignas(64) T buf[kGroups * G];
+  std::size_t i = begin;
+  const std::size_t gend = (end + G - 1) / G;
+  while (i < end) {
+    const std::size_t g0 = i / G;
+    const std::size_t ng = gend - g0 < kGroups ? gend - g0 : kGroups;
+    for (std::size_t k = 0; k < ng; ++k) gen(g0 + k, buf + k * G);
+    const std::size_t lo = i - g0 * G;
+    const std::size_t hi = end - g0 * G < ng * G ? end - g0 * G : ng * G;
+    simd::copy_out(reinterpret_cast<char*>(out + i), reinterpret_cast<const char*>(buf + lo),
+                   (hi - lo) * sizeof(T), stream);
+    i = g0 * G + hi;
+  }
+  if (stream) simd::fence();
+}
+
+void fill_f32(Dist d, const FillParams& fp, float* out, std::size_t b, std::size_t e, bool st) {
+  switch (d) {
+    case Dist::uniform: drive(UniformF32{fp}, out, b, e, st); break;
+    case Dist::normal: drive(NormalF32{fp}, out, b, e, st); break;
+    case Dist::truncated_normal: drive(TruncNormal<float>{fp}, out, b, e, st); break;
+  }
+}
+
+void fill_f64(Dist d, const FillParams& fp, double* out, std::size_t b, std::size_t e, bool st) {
+  switch (d) {
+    case Dist::uniform: drive(UniformF64{fp}, out, b, e, st); break;
+    case Dist::normal: drive(NormalF64{fp}, out, b, e, st); break;
+    case Dist::truncated_normal: drive(TruncNormal<double>{fp}, out, b, e, st); break;
+  }
+}
+
+void fill_bits(const FillParams& fp, std::uint32_t* out, std::size_t b, std::size_t e, bool st) {
+  drive(Bits{fp}, out, b, e, st);
+}
+
+}  // namespace
+
+const RandomKernels& random_kernels() {
+  static const RandomKernels table{&fill_f32, &fill_f64, &fill_bits};
+  return table;
+}
+
+}  // namespace FASTOPTIM_ISA_NS
+}  // namespace fastoptim

@@ -1,0 +1,196 @@
+// The only place in the random fills where the instruction set shows: vector
+// types of the level's native width and the few operations GCC's generic
+// vector extensions do not express well (32x32->64 multiplies, sqrt,
+// int32->double widening, non-temporal stores). Everything else (the Philox
+// rounds, log, sincos, erfinv) is written once on these types, so every
+// level runs the same IEEE operations in the same order and gives the same
+// bits; only the number of lanes differs.
+//
+// Included only by per-ISA sources (inside namespace fastoptim::<isa>).
+#pragma once
+
+#ifndef FASTOPTIM_ISA_NS
+#error "compile this file once per ISA level with -DFASTOPTIM_ISA_NS=<level>"
+#endif
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+namespace fastoptim {
+namespace FASTOPTIM_ISA_NS {
+namespace simd {
+
+#if defined(__AVX512F__)
+constexpr int kBytes = 64;
+#elif defined(__AVX2__)
+constexpr int kBytes = 32;
+#else
+constexpr int kBytes = 16;
+#endif
+
+typedef std::uint32_t vu __attribute__((vector_size(kBytes)));
+typedef std::int32_t vi __attribute__((vector_size(kBytes)));
+typedef float vf __attribute__((vector_size(kBytes)));
+typedef double vd __attribute__((vector_size(kBytes)));
+typedef std::uint64_t vu64 __attribute__((vector_size(kBytes)));
+typedef std::int64_t vi64 __attribute__((vector_size(kBytes)));
+
+constexpr int kLanes32 = kBytes / 4;  // lanes of vu / vf
+constexpr int kLanes64 = kBytes / 8;  // lanes of vd
+
+template <class V, class S>
+inline V splat(S s) {
+  V v = {};
+  return v + s;
+}
+
+template <class To, class From>
+inline To bitcast(From v) {
+  static_assert(sizeof(To) == sizeof(From), "same size");
+  To t;
+  std::memcpy(&t, &v, sizeof(t));
+  return t;
+}
+
+template <class V>
+inline V loadu(const void* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <class V>
+inline void storeu(void* p, V v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
+// hi and lo 32 bits of the 64-bit products a[i] * m.
+inline void mulhilo(vu a, std::uint32_t m, vu* hi, vu* lo) {
+#if defined(__AVX512F__)
+  const __m512i x = (__m512i)a, mm = _mm512_set1_epi32(static_cast<int>(m));
+  const __m512i pe = _mm512_mul_epu32(x, mm);
+  const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), mm);
+  *lo = (vu)_mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+  *hi = (vu)_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
+#elif defined(__AVX2__)
+  const __m256i x = (__m256i)a, mm = _mm256_set1_epi32(static_cast<int>(m));
+  const __m256i pe = _mm256_mul_epu32(x, mm);
+  const __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mm);
+  *lo = (vu)_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+  *hi = (vu)_mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
+#elif defined(__SSE2__)
+  const __m128i x = (__m128i)a, mm = _mm_set1_epi32(static_cast<int>(m));
+  const __m128i pe = _mm_mul_epu32(x, mm);
+  const __m128i po = _mm_mul_epu32(_mm_srli_epi64(x, 32), mm);
+  const __m128i low = _mm_set1_epi64x(0xFFFFFFFFll);
+  *lo = (vu)_mm_or_si128(_mm_and_si128(pe, low), _mm_slli_epi64(po, 32));
+  *hi = (vu)_mm_or_si128(_mm_srli_epi64(pe, 32), _mm_andnot_si128(low, po));
+#else
+  for (int i = 0; i < kLanes32; ++i) {
+    const std::uint64_t p = std::uint64_t(a[i]) * m;
+    (*lo)[i] = static_cast<std::uint32_t>(p);
+    (*hi)[i] = static_cast<std::uint32_t>(p >> 32);
+  }
+#endif
+}
+
+inline vf sqrt(vf x) {
+#if defined(__AVX512F__)
+  return (vf)_mm512_sqrt_ps((__m512)x);
+#elif defined(__AVX2__)
+  return (vf)_mm256_sqrt_ps((__m256)x);
+#elif defined(__SSE2__)
+  return (vf)_mm_sqrt_ps((__m128)x);
+#else
+  for (int i = 0; i < kLanes32; ++i) x[i] = __builtin_sqrtf(x[i]);
+  return x;
+#endif
+}
+
+inline vd sqrt(vd x) {
+#if defined(__AVX512F__)
+  return (vd)_mm512_sqrt_pd((__m512d)x);
+#elif defined(__AVX2__)
+  return (vd)_mm256_sqrt_pd((__m256d)x);
+#elif defined(__SSE2__)
+  return (vd)_mm_sqrt_pd((__m128d)x);
+#else
+  for (int i = 0; i < kLanes64; ++i) x[i] = __builtin_sqrt(x[i]);
+  return x;
+#endif
+}
+
+// Exact conversion of the low / high half of the uint32 lanes to double.
+// Going through signed int32 (x ^ 2^31, then + 2^31) keeps one code shape on
+// every level, including those without an unsigned conversion.
+inline void u32_to_f64(vu x, vd* lo, vd* hi) {
+  const vi s = (vi)(x ^ 0x80000000u);
+#if defined(__AVX512F__)
+  const __m512i v = (__m512i)s;
+  *lo = (vd)_mm512_cvtepi32_pd(_mm512_castsi512_si256(v));
+  *hi = (vd)_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(v, 1));
+#elif defined(__AVX2__)
+  const __m256i v = (__m256i)s;
+  *lo = (vd)_mm256_cvtepi32_pd(_mm256_castsi256_si128(v));
+  *hi = (vd)_mm256_cvtepi32_pd(_mm256_extracti128_si256(v, 1));
+#elif defined(__SSE2__)
+  const __m128i v = (__m128i)s;
+  *lo = (vd)_mm_cvtepi32_pd(v);
+  *hi = (vd)_mm_cvtepi32_pd(_mm_shuffle_epi32(v, 0xEE));
+#else
+  for (int i = 0; i < kLanes64; ++i) {
+    (*lo)[i] = static_cast<double>(s[i]);
+    (*hi)[i] = static_cast<double>(s[i + kLanes64]);
+  }
+#endif
+  *lo += 2147483648.0;
+  *hi += 2147483648.0;
+}
+
+// Copies n bytes from an L1-resident buffer to dst. With `stream`, whole
+// 64-byte lines of dst are written with non-temporal stores: a write-only
+// fill of a large array then skips the read-for-ownership of every line
+// (PERF-NOTES: about 3x for write-only fills). Call fence() after the last.
+inline void copy_out(char* dst, const char* src, std::size_t n, bool stream) {
+#if defined(__SSE2__)
+  if (stream && n >= 128) {
+    const std::size_t head = (64 - (reinterpret_cast<std::uintptr_t>(dst) & 63)) & 63;
+    std::memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    for (; n >= 64; n -= 64, dst += 64, src += 64) {
+#if defined(__AVX512F__)
+      _mm512_stream_si512(reinterpret_cast<__m512i*>(dst), _mm512_loadu_si512(src));
+#elif defined(__AVX2__)
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src)));
+      _mm256_stream_si256(reinterpret_cast<__m256i*>(dst + 32),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 32)));
+#else
+      for (int k = 0; k < 64; k += 16)
+        _mm_stream_si128(reinterpret_cast<__m128i*>(dst + k),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k)));
+#endif
+    }
+  }
+#else
+  (void)stream;
+#endif
+  std::memcpy(dst, src, n);
+}
+
+inline void fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
+
+}  // namespace simd
+}  // namespace FASTOPTIM_ISA_NS
+}  // namespace fastoptim
