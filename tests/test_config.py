@@ -83,3 +83,36 @@ def test_version_has_one_source():
     from fastoptim._version import __version__
 
     assert fo.__version__ == __version__ == _core.__version__
+
+
+def _threaded_step_in_child(n: int) -> float:
+    import numpy as np
+
+    import fastoptim as fo
+
+    p = np.zeros(n, np.float32)
+    fo.SGD([p], lr=1.0).step([np.ones(n, np.float32)])
+    return float(p.sum())
+
+
+def test_thread_pool_works_in_a_forked_child():
+    import multiprocessing as mp
+
+    import numpy as np
+
+    before = (_core.get_parallel_threshold(), _core.get_num_threads())
+    try:
+        _core.set_num_threads(2)
+        _core.set_parallel_threshold(1024)
+        n = 1 << 16
+        assert _threaded_step_in_child(n) == -n  # the parent's pool has workers now
+        ctx = mp.get_context("fork")
+        with ctx.Pool(2) as pool:
+            results = pool.map(_threaded_step_in_child, [n] * 4, chunksize=1)
+        assert results == [-float(n)] * 4
+        p = np.zeros(n, np.float32)
+        fo.SGD([p], lr=1.0).step([np.ones(n, np.float32)])
+        assert p.sum() == -n  # and the parent's pool still works
+    finally:
+        _core.set_parallel_threshold(before[0])
+        _core.set_num_threads(before[1])
