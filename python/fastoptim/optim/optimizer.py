@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, cast
 
 import numpy as np
 
@@ -97,7 +97,7 @@ class Optimizer:
         #: Steps skipped because a gradient held NaN or Inf (skip_nonfinite=True).
         self.skipped_steps = 0
         self.param_groups: List[Dict[str, Any]] = []
-        self._plan = None
+        self._plan: Optional[_core.Plan] = None
         self._pending_state: Optional[dict] = None
         if params is not None:
             self._bind(params)
@@ -209,7 +209,7 @@ class Optimizer:
                 raise ValueError(f"grads is missing {missing[0]!r} "
                                  f"({len(missing)} parameter(s) without a gradient)") from None
             if len(grads) != n:
-                extra = [k for k in grads if k not in self._key_index]
+                extra = [k for k in grads if k not in cast(Dict[Any, int], self._key_index)]
                 raise ValueError(f"grads has {extra[0]!r}, which is not a parameter "
                                  f"of this optimizer")
             return out
@@ -237,11 +237,12 @@ class Optimizer:
         params exactly as in torch.optim.
         """
         self._require_bound("step()")
+        plan = cast(_core.Plan, self._plan)
         glist = self._grad_list(grads)
         if not self.skip_nonfinite:
-            self._plan.step(glist, self._hypers())
+            plan.step(glist, self._hypers())
             return None
-        applied = self._plan.step(glist, self._hypers(), True)
+        applied = plan.step(glist, self._hypers(), True)
         if not applied:
             self.skipped_steps += 1
         return applied
@@ -395,19 +396,20 @@ class Optimizer:
 
         # Everything checked: apply.
         for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
-            for k in self.defaults:
-                mine[k] = copy.deepcopy(g[k])
+            for key in self.defaults:
+                mine[key] = copy.deepcopy(g[key])
         for i in range(n):
             d = loaded.get(i, {"step": 0})
             self._steps[i] = d["step"]
             hyper = new_hypers[self._group_of[i]]
             for k, name in enumerate(self._spec.slots):
+                buf = self._state[i][k]
                 if name in d:
-                    if self._state[i][k] is None:
-                        self._state[i][k] = np.empty_like(self._arrays[i])
-                    np.copyto(self._state[i][k], d[name])
-                elif self._state[i][k] is not None:
-                    self._state[i][k].fill(self._spec.initial(name, hyper))
+                    if buf is None:
+                        buf = self._state[i][k] = np.empty_like(self._arrays[i])
+                    np.copyto(buf, d[name])
+                elif buf is not None:
+                    buf.fill(self._spec.initial(name, hyper))
         for gi, h in enumerate(new_hypers):
             self._ensure_slots(gi, h)
         self._packed = [None] * len(self.param_groups)
