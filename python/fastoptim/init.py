@@ -437,7 +437,7 @@ def _allocating(fill):
 
     name = fill.__name__[:-1]
     params = list(inspect.signature(fill).parameters.values())[1:]
-    make.__signature__ = inspect.Signature(
+    make.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter("shape", inspect.Parameter.POSITIONAL_OR_KEYWORD),
          inspect.Parameter("dtype", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=np.float32)]
         + [q.replace(kind=inspect.Parameter.KEYWORD_ONLY) for q in params])

@@ -8,6 +8,8 @@ compiled. The stream policy is documented in :mod:`fastoptim.random`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import numpy as np
@@ -47,7 +49,7 @@ _SPAWN_TWEAK = (0x5EED5EED, 0xC0FFEE11)
 def philox4x32(ctr, key, rounds=10):
     """Philox4x32-``rounds`` of counter words ``ctr`` (4 arrays or ints) under
     ``key`` (2 ints). Returns a (4, ...) uint32 array."""
-    c = [np.asarray(x, dtype=np.uint64) & _U32 for x in ctr]
+    c: Any = [np.asarray(x, dtype=np.uint64) & _U32 for x in ctr]
     c = np.broadcast_arrays(*c)
     c = [x.copy() for x in c]
     k0, k1 = int(key[0]) & _U32, int(key[1]) & _U32
@@ -271,6 +273,8 @@ def normal(n, dtype, seed, stream=0, counter=0, mean=0.0, std=1.0):
     out = np.empty((ng, 4, 16), dtype=dtype)
     for k in range(2):
         x, y = w[:, 2 * k], w[:, 2 * k + 1]
+        m: Any
+        sd: Any
         if dtype == np.float32:
             u1 = ((x >> np.uint32(8)) + np.uint32(1)).astype(np.float32) * F32(2.0**-24)
             u2 = (y >> np.uint32(8)).astype(np.float32) * F32(2.0**-24)
