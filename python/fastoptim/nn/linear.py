@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["Linear"]
@@ -35,7 +37,7 @@ class Linear:
         self.b = b
         self.dW = np.zeros_like(W)
         self.db = None if b is None else np.zeros_like(b)
-        self._x = None
+        self._x: Any = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         self._x = x
