@@ -229,7 +229,7 @@ def _summary(name: str, res) -> list[str]:
     return [repr(res)]
 
 
-def _run(args, parser) -> int:
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .experiments import EXPERIMENTS
 
     exp = EXPERIMENTS.get(args.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Dict, Optional
 
 import numpy as np
 
@@ -23,7 +23,7 @@ ACTIVATION_CONFIGS = (
     ("ReLU, sd √(2/n) (He)", "relu", "he"),
 )
 
-_FUNCS = {
+_FUNCS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "sigmoid": lambda z: 0.5 * (1 + np.tanh(0.5 * z)),  # overflow-free logistic
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0),
@@ -83,6 +83,7 @@ def activations(*, samples: int = 1000, units: int = 100, layers: int = 5,
         fig = new_figure(1.9 * layers, 1.35 * len(configs))
         axes = fig.subplots(len(configs), layers, squeeze=False)
         for r, (label, act, _) in enumerate(configs):
+            hi: Optional[float]
             lo, hi = (0, 1) if act == "sigmoid" else (-1, 1) if act == "tanh" else (0, None)
             if hi is None:  # one scale per row, so that shrinking layers look shrunk
                 hi = max(float(a.max()) for a in acts[label]) or 1.0

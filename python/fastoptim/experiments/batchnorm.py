@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import numpy as np
 
@@ -33,7 +33,8 @@ class BatchNormResult:
         return self.with_bn[:, 1:].mean(axis=1) > self.without_bn[:, 1:].mean(axis=1) + tol
 
 
-def batchnorm(*, n_train: int = 1000, scales: Optional[Sequence[float]] = None, n_scales: int = 16,
+def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np.ndarray]] = None,
+              n_scales: int = 16,
               epochs: int = 20, batch_size: int = 100, hidden: Sequence[int] = (100,) * 5,
               lr: float = 0.01, data=None, seed=0, out=None) -> BatchNormResult:
     """The book's batch-norm experiment: 1000 training samples, 5 hidden layers of

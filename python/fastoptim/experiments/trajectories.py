@@ -43,7 +43,8 @@ def _run_paths(grad: Callable, value: Callable, start, steps: int, lr: dict) -> 
     return PathsResult(paths, dict(lr), tuple(start), None, final)
 
 
-def _draw(result: PathsResult, value: Callable, xlim, ylim, title: str, out, name: str):
+def _draw(result: PathsResult, value: Callable, xlim: tuple[float, float],
+          ylim: tuple[float, float], title: str, out, name: str):
     fig = new_figure(3.0 * len(result.paths), 3.0)
     axes = fig.subplots(1, len(result.paths), squeeze=False)[0]
     X, Y = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))

@@ -62,7 +62,8 @@ def _trial(data, n_samples, val_fraction, hidden, epochs, batch_size, lr, weight
 
 def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2,
            epochs: int = 50, batch_size: int = 100, hidden: Sequence[int] = (100,) * 6,
-           lr_range=(-6, -2), weight_decay_range=(-8, -4), executor: Optional[Executor] = None,
+           lr_range: tuple[float, float] = (-6, -2),
+           weight_decay_range: tuple[float, float] = (-8, -4), executor: Optional[Executor] = None,
            data=None, seed=0, out=None, show_best: int = 20) -> TuningResult:
     """The book's random search: ``lr = 10**U(-6, -2)``, ``weight_decay =
     10**U(-8, -4)``, 100 trials, each trains the 7-layer MLP (SGD, batch 100,
