@@ -1,0 +1,85 @@
+"""
+fastoptim compiled core: fused optimizer kernels and random fills
+"""
+from __future__ import annotations
+import numpy
+import typing
+__all__: list[str] = ['Plan', 'active_isa', 'best_isa', 'compiler', 'get_num_threads', 'get_parallel_threshold', 'get_random_parallel_threshold', 'probe', 'random_bits', 'random_blocks_used', 'random_fill', 'set_isa', 'set_num_threads', 'set_parallel_threshold', 'set_random_parallel_threshold', 'supported_isas']
+class Plan:
+    """
+    Arrays of an optimizer bound once: params, state buffers and step counters.
+    
+    Plan(rule, params, states, groups, steps, names). ``rule`` is one of 'sgd',
+    'momentum', 'adagrad', 'rmsprop', 'adam'; ``states[i]`` lists tensor i's state
+    buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
+    index of its hyperparameter set; ``steps`` an int64 array of step counts,
+    incremented by each step; ``names[i]`` is how error messages name tensor i.
+    Internal: the optimizer classes and fastoptim.functional build plans.
+    """
+    def __init__(self, rule: str, params: list, states: list, groups: list, steps: numpy.ndarray, names: list) -> None:
+        ...
+    def __len__(self) -> int:
+        ...
+    def step(self, grads: typing.Any, hypers: typing.Any, skip_nonfinite: bool = False) -> bool:
+        """
+        Validate grads and hyperparameter sets, then update every tensor in place. With skip_nonfinite, a step whose grads hold any NaN or Inf changes nothing (not even the step counts) and returns False; otherwise returns True.
+        """
+    @property
+    def num_groups(self) -> int:
+        ...
+def active_isa() -> str:
+    """
+    ISA level the kernels use now.
+    """
+def best_isa() -> str:
+    """
+    Highest ISA level this CPU supports (and this build contains).
+    """
+def compiler() -> str:
+    ...
+def get_num_threads() -> int:
+    ...
+def get_parallel_threshold() -> int:
+    """
+    Steps with fewer elements than this run on the caller's thread.
+    """
+def get_random_parallel_threshold() -> int:
+    """
+    Fills with fewer elements than this run on the caller's thread.
+    """
+def probe(kind: str, p: typing.Any, g: typing.Any, a: typing.Any = None, b: typing.Any = None, nthreads: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
+    """
+    Roofline probe (benchmarks): a plain fused loop of a rule, or a stream loop moving the same bytes; updates p (and a, b) in place.
+    """
+def random_bits(out: typing.Any, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, counter: typing.SupportsInt | typing.SupportsIndex) -> int:
+    """
+    Raw Philox4x32-10 words in the fill layout (known-answer tests).
+    """
+def random_blocks_used(dist: str, f64: bool, n: typing.SupportsInt | typing.SupportsIndex) -> int:
+    ...
+def random_fill(out: typing.Any, dist: str, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, counter: typing.SupportsInt | typing.SupportsIndex, params: tuple) -> int:
+    """
+    Fill ``out`` (float32/float64, C-contiguous, writeable) in place from the
+    Philox4x32-10 stream (key from ``seed``, ``stream``, first block ``counter``).
+    ``params``: uniform (low, high - low); normal (mean, std); truncated_normal
+    (mean, scale, Phi(lo), Phi(hi) - Phi(lo), lo, hi). Returns the number of
+    counter blocks used. Internal: fastoptim.random.Generator validates and
+    calls this.
+    """
+def set_isa(isa: str) -> None:
+    """
+    Use the given ISA level from now on (for tests and benchmarks).
+    """
+def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def set_parallel_threshold(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def set_random_parallel_threshold(n: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def supported_isas() -> list[str]:
+    """
+    ISA levels this CPU can run, lowest first.
+    """
+__version__: str
+_env_isa_ok: bool
+_env_threads_ok: bool
