@@ -31,28 +31,37 @@ struct Words {
 };
 
 // Philox4x32-10 on kLanes32 consecutive blocks starting at `block`.
+// Each 32-bit word lives in the low half of a 64-bit lane (two vectors per
+// word): mul_epu32 then gives hi and lo of the product without the
+// shuffles and blends a 32-bit-lane layout needs, and the 64-bit block
+// index carries into its high word by itself.
 inline Words philox(std::uint64_t block, const FillParams& fp) {
-  vu iota;
-  for (int i = 0; i < kLanes32; ++i) iota[i] = static_cast<std::uint32_t>(i);
-  const std::uint32_t blo = static_cast<std::uint32_t>(block);
-  vu c0 = iota + blo;
-  // Carry into the high word where the low word wrapped.
-  vu c1 = splat<vu>(static_cast<std::uint32_t>(block >> 32)) - (vu)(c0 < blo);
-  vu c2 = splat<vu>(static_cast<std::uint32_t>(fp.stream));
-  vu c3 = splat<vu>(static_cast<std::uint32_t>(fp.stream >> 32));
-  std::uint32_t k0 = fp.key[0], k1 = fp.key[1];
-  for (int r = 0; r < 10; ++r) {
-    vu hi0, lo0, hi1, lo1;
-    simd::mulhilo(c0, 0xD2511F53u, &hi0, &lo0);
-    simd::mulhilo(c2, 0xCD9E8D57u, &hi1, &lo1);
-    c0 = hi1 ^ c1 ^ k0;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ k1;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+  using simd::vu64;
+  vu64 iota;
+  for (int i = 0; i < kLanes64; ++i) iota[i] = static_cast<std::uint64_t>(i);
+  vu64 c0[2], c1[2], c2[2], c3[2];
+  for (int h = 0; h < 2; ++h) {
+    const vu64 b = iota + (block + static_cast<std::uint64_t>(h * kLanes64));
+    c0[h] = b;
+    c1[h] = b >> 32;
+    c2[h] = splat<vu64>(fp.stream);
+    c3[h] = splat<vu64>(fp.stream >> 32);
   }
-  return Words{{c0, c1, c2, c3}};
+  std::uint64_t k0 = fp.key[0], k1 = fp.key[1];
+  for (int r = 0; r < 10; ++r) {
+    for (int h = 0; h < 2; ++h) {
+      const vu64 p0 = simd::mul_lo32(c0[h], 0xD2511F53u);
+      const vu64 p1 = simd::mul_lo32(c2[h], 0xCD9E8D57u);
+      c0[h] = (p1 >> 32) ^ c1[h] ^ k0;
+      c1[h] = p1;
+      c2[h] = (p0 >> 32) ^ c3[h] ^ k1;
+      c3[h] = p0;
+    }
+    k0 = (k0 + 0x9E3779B9u) & 0xffffffffu;
+    k1 = (k1 + 0xBB67AE85u) & 0xffffffffu;
+  }
+  return Words{{simd::pack_lo32(c0[0], c0[1]), simd::pack_lo32(c1[0], c1[1]),
+                simd::pack_lo32(c2[0], c2[1]), simd::pack_lo32(c3[0], c3[1])}};
 }
 
 inline std::uint64_t sub_block(const FillParams& fp, std::size_t group, int sub) {

@@ -99,6 +99,41 @@ inline void mulhilo(vu a, std::uint32_t m, vu* hi, vu* lo) {
 #endif
 }
 
+// 64-bit products (a[i] & 0xffffffff) * m: the upper half of each lane of
+// `a` is ignored, so Philox can keep one 32-bit word per 64-bit lane and
+// carry garbage in the upper halves instead of masking it.
+inline vu64 mul_lo32(vu64 a, std::uint32_t m) {
+#if defined(__AVX512F__)
+  return (vu64)_mm512_mul_epu32((__m512i)a, _mm512_set1_epi64(m));
+#elif defined(__AVX2__)
+  return (vu64)_mm256_mul_epu32((__m256i)a, _mm256_set1_epi64x(m));
+#elif defined(__SSE2__)
+  return (vu64)_mm_mul_epu32((__m128i)a, _mm_set1_epi64x(m));
+#else
+  return (a & 0xffffffffu) * m;
+#endif
+}
+
+// The low 32 bits of every 64-bit lane of a, then of b, as one vector.
+inline vu pack_lo32(vu64 a, vu64 b) {
+#if defined(__AVX512F__)
+  const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return (vu)_mm512_permutex2var_epi32((__m512i)a, idx, (__m512i)b);
+#elif defined(__AVX2__)
+  const __m256 s = _mm256_shuffle_ps((__m256)a, (__m256)b, _MM_SHUFFLE(2, 0, 2, 0));
+  return (vu)_mm256_permute4x64_epi64(_mm256_castps_si256(s), _MM_SHUFFLE(3, 1, 2, 0));
+#elif defined(__SSE2__)
+  return (vu)_mm_shuffle_ps((__m128)a, (__m128)b, _MM_SHUFFLE(2, 0, 2, 0));
+#else
+  vu r;
+  for (int i = 0; i < kLanes64; ++i) {
+    r[i] = static_cast<std::uint32_t>(a[i]);
+    r[i + kLanes64] = static_cast<std::uint32_t>(b[i]);
+  }
+  return r;
+#endif
+}
+
 inline vf sqrt(vf x) {
 #if defined(__AVX512F__)
   return (vf)_mm512_sqrt_ps((__m512)x);
