@@ -139,6 +139,32 @@ def test_same_values_for_every_isa_and_thread_count(dtype, dist):
     _same_bits(results[0][-5000:], _reference(dist, n, dtype, 77, 0, 0)[-5000:])
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("dist", ["uniform", "normal"])
+def test_large_fill_with_streaming_stores_matches_reference(dtype, dist):
+    # >= 4 MiB takes the non-temporal store path; offset 1 misaligns it.
+    n = (1 << 20) + 37
+    buf = np.full(n + 2, -7.0, dtype)
+    out = buf[1:n + 1]
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        _core.set_random_parallel_threshold(1 << 16)
+        _fill(Generator(5, stream=2), dist, out, **PARAMS[dist])
+        _same_bits(out, _reference(dist, n, dtype, 5, 2, 0))
+        assert buf[0] == -7.0 and buf[-1] == -7.0
+
+
+def test_generator_pickles_and_copies_with_its_state():
+    import copy
+    import pickle
+
+    g = Generator(17, stream=3)
+    g.normal_(np.empty(100))
+    for h in (pickle.loads(pickle.dumps(g)), copy.deepcopy(g)):
+        assert h.state == g.state
+        _same_bits(h.uniform_(np.empty(50)), ref.uniform(50, np.float64, 17, 3, g.counter))
+
+
 def test_successive_fills_continue_the_stream():
     g = Generator(11)
     a = g.normal_(np.empty(100, np.float32))

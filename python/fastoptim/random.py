@@ -169,6 +169,9 @@ class Generator:
         with self._lock:
             self._seed, self._stream, self._counter, self._spawned = seed, stream, counter, spawned
 
+    def __reduce__(self):
+        return (_from_state, (self.state,))
+
     def __repr__(self):
         return f"Generator(seed={self._seed}, stream={self._stream}) at counter {self._counter}"
 
@@ -237,6 +240,12 @@ class Generator:
             raise ValueError(f"the interval [a, b] = [{a}, {b}] has no probability mass in "
                              "double precision; move it closer to 0")
         return self._fill(out, "truncated_normal", params)
+
+
+def _from_state(state):
+    g = Generator(0)
+    g.state = state
+    return g
 
 
 def as_generator(seed):
