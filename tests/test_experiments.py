@@ -91,7 +91,7 @@ def test_activations_claims(tmp_path):
     sd1 = r.layer("sigmoid, sd 1", 5)
     assert np.mean((sd1 < 0.1) | (sd1 > 0.9)) > 0.5           # saturated at 0 and 1
     small = r.layer("sigmoid, sd 0.01", 5)
-    assert np.mean(np.abs(small - 0.5) < 0.05) > 0.99           # all squeezed around 0.5
+    assert np.mean(np.abs(small - 0.5) < 0.05) > 0.95           # all squeezed around 0.5
     xavier = r.layer("sigmoid, sd 1/√n (Xavier)", 5)
     assert np.mean((xavier < 0.1) | (xavier > 0.9)) < 0.05 and xavier.std() > 5 * small.std()
     relu = lambda label, i: r.layer(label, i).std()  # noqa: E731
@@ -122,7 +122,10 @@ def test_batchnorm_learns_faster_at_most_scales(tmp_path):
     assert_png(r.figure)
     np.testing.assert_allclose(r.scales, np.logspace(0, -4, 6))
     assert r.with_bn.shape == r.without_bn.shape == (6, 6)
-    assert r.bn_wins(tol=0.05).sum() >= 4
+    # Ahead by 10+ points of mean accuracy at 4 of 6 scales (the plain network
+    # learns only near sd 0.16), and never clearly behind.
+    assert r.bn_wins(tol=0.1).sum() >= 4
+    assert np.all(r.with_bn[:, 1:].mean(axis=1) > r.without_bn[:, 1:].mean(axis=1) - 0.05)
 
 
 def test_overfitting_remedies_narrow_the_gap(tmp_path):
@@ -145,24 +148,25 @@ class InlineExecutor(cf.Executor):
         return f
 
 
-TINY_TUNING = dict(trials=10, epochs=20, n_samples=200, hidden=(30, 30), batch_size=20)
+TINY_TUNING = dict(trials=12, epochs=30, n_samples=200, hidden=(50, 50), batch_size=10)
 
 
 def test_tuning_deterministic_across_executors_and_lr_matters(tmp_path):
     with cf.ThreadPoolExecutor(2) as pool:
         r = ex.tuning(executor=pool, out=tmp_path, show_best=4, **TINY_TUNING)
     assert_png(r.figure)
-    assert r.val_accuracy.shape == (10, 21)
+    assert r.val_accuracy.shape == (12, 31)
     assert np.all((1e-6 <= r.lr) & (r.lr <= 1e-2))
     assert np.all((1e-8 <= r.weight_decay) & (r.weight_decay <= 1e-4))
     inline = ex.tuning(executor=InlineExecutor(), **TINY_TUNING)
     np.testing.assert_array_equal(inline.val_accuracy, r.val_accuracy)
     np.testing.assert_array_equal(inline.lr, r.lr)
-    # The learning rate decides: the best trials have the largest rates.
-    order = r.ranking()
-    assert np.median(np.log10(r.lr[order[:3]])) > np.median(np.log10(r.lr[order[-3:]])) + 1
-    rank = lambda a: np.argsort(np.argsort(a))  # noqa: E731
-    assert np.corrcoef(rank(r.lr), rank(r.final_val))[0, 1] > 0.3
+    # The learning rate decides: every trial with lr > 1e-3 beats every trial
+    # with lr < 1e-4 (which barely learn), whatever their weight decay.
+    high, low = r.final_val[r.lr > 1e-3], r.final_val[r.lr < 1e-4]
+    assert len(high) and len(low)
+    assert high.min() > low.max() and high.mean() > low.mean() + 0.1
+    assert r.lr[r.ranking()[0]] > 1e-3
     other = ex.tuning(executor=InlineExecutor(), seed=1, **TINY_TUNING)
     assert not np.array_equal(other.lr, r.lr)
 
