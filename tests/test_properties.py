@@ -320,8 +320,6 @@ def _equal_but_not_same(a, b):
         return False
 
 
-@pytest.mark.xfail(strict=True, reason="Optimizer._hypers caches by ==, so 0 == False skips the "
-                   "re-validation of an edited param_groups entry (reported to the lead)")
 @pytest.mark.parametrize("key,value", [("maximize", 0), ("maximize", np.int64(0)), ("lr", True)])
 def test_equal_comparing_invalid_edit(key, value):
     params = [np.zeros(3)]

@@ -78,6 +78,18 @@ def _flatten(params) -> tuple[list[dict], list, list, bool]:
     return overrides, keys, arrays, named
 
 
+def _cache_key(value):
+    """What a hyperparameter's validation depends on: its type and value.
+
+    Types are part of it because 0 == False and 1.0 == True would otherwise
+    let an invalid edit pass as unchanged; lists are copied into tuples so an
+    in-place edit of, say, a betas list is seen.
+    """
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_cache_key(v) for v in value))
+    return (type(value), value)
+
+
 class Optimizer:
     """Base class of the fastoptim optimizers.
 
@@ -180,7 +192,7 @@ class Optimizer:
         multi = len(self.param_groups) > 1
         for gi, group in enumerate(self.param_groups):
             try:
-                raw = tuple(group[k] for k in hyper_keys)
+                raw = tuple(_cache_key(group[k]) for k in hyper_keys)
                 same = raw == self._raw[gi]
             except Exception:
                 raw, same = None, False
