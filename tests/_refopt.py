@@ -129,6 +129,9 @@ def assert_same_bits(actual: np.ndarray, expected: np.ndarray, what: str) -> Non
     assert isinstance(actual, np.ndarray), f"{what}: not an array ({type(actual).__name__})"
     assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} != {expected.dtype}"
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    if actual.dtype.itemsize not in _UINT or actual.dtype.kind != "f":
+        assert actual.tobytes() == expected.tobytes(), f"{what}: contents differ"
+        return
     u = _UINT[actual.dtype.itemsize]
     a_bits = np.ascontiguousarray(actual).view(u)
     e_bits = np.ascontiguousarray(expected).view(u)
