@@ -373,3 +373,37 @@ def test_uniform_bytes_are_balanced():
     _core.random_bits(w, 99, 0, 0)
     ones = np.unpackbits(w.view(np.uint8)).reshape(-1, 32).mean(axis=0)
     assert np.all(np.abs(ones - 0.5) < 5 * 0.5 / math.sqrt(w.size))
+
+
+# The kernels' own math (what the reference pins, bit for bit) is accurate:
+
+
+def test_log_accuracy():
+    x32 = (np.arange(1, 1 << 24, 61, dtype=np.uint32) + 1).astype(np.float32) * np.float32(2**-24)
+    exact = np.log(x32.astype(np.float64))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(ref.log_f32(x32) - exact) / ulp) <= 3
+    x64 = (np.random.default_rng(0).integers(0, 1 << 32, 200_000) + 1.0) * 2.0**-32
+    exact = np.log(x64)
+    assert np.max(np.abs(ref.log_f64(x64) - exact) / np.spacing(np.abs(exact))) <= 3
+
+
+def test_sincos_accuracy():
+    t32 = np.arange(0, 1 << 24, 7).astype(np.float32) * np.float32(2**-24)
+    c, s = ref.sincos_turns_f32(t32)
+    a = 2 * np.pi * t32.astype(np.float64)
+    assert np.max(np.abs(c - np.cos(a))) < 1.5e-7 and np.max(np.abs(s - np.sin(a))) < 1.5e-7
+    t64 = np.random.default_rng(1).integers(0, 1 << 32, 200_000) * 2.0**-32
+    c, s = ref.sincos_turns_f64(t64)
+    a = 2 * np.pi * t64
+    # np.cos/np.sin of the rounded 2 pi t carry ~4e-16 themselves
+    assert np.max(np.abs(c - np.cos(a))) < 1.5e-15 and np.max(np.abs(s - np.sin(a))) < 1.5e-15
+
+
+def test_normal_quantile_accuracy():
+    from statistics import NormalDist
+
+    p = np.concatenate([np.linspace(1e-6, 1 - 1e-6, 2001), np.logspace(-7, -1, 200)])
+    want = np.array([NormalDist().inv_cdf(float(v)) for v in p])
+    got = ref.normal_quantile(p)
+    assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-3)) < 2e-7

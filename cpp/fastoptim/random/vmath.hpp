@@ -4,14 +4,16 @@
 // formulas in the same order) give the same bits.
 //
 // log: x = 2^e * m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s),
-//   s = (m - 1) / (m + 1), |s| <= 0.1716, by its Taylor series in s^2
-//   (5 terms for float, 10 for double: the first dropped term is below
-//   half an ulp). e * ln2 is added as hi + lo (hi has few bits, so e * hi
+//   s = (m - 1) / (m + 1), |s| <= 0.1716, as 2 s P(s^2): for float the
+//   Taylor series of atanh(s)/s (6 terms; the first dropped one is below
+//   half an ulp), for double a Chebyshev fit of degree 7 (mpmath.chebyfit,
+//   error 5e-18), three terms shorter than the Taylor series. e * ln2 is added as hi + lo (hi has few bits, so e * hi
 //   is exact).
 // sincos of 2*pi*t for t in [0, 1): t is a multiple of 2^-24 (float) or
 //   2^-32 (double), so the quarter-turn reduction f = t - q/4, q = round(4t),
-//   is exact; then Taylor series of sin and cos on |2*pi*f| <= pi/4 and a
-//   quadrant swap / sign flip.
+//   is exact; then polynomials in phi^2 for sin and cos on
+//   |phi| = |2*pi*f| <= pi/4 (float: Taylor; double: Chebyshev fits of
+//   degree 5 and 6, errors 2e-17 and 2e-19) and a quadrant swap / sign flip.
 // erfinv: M. Giles, "Approximating the erfinv function" (GPU Computing Gems,
 //   2011), single-precision coefficients, evaluated in double; relative
 //   error about 4e-7 (the coefficients' accuracy, not the arithmetic's).
@@ -66,16 +68,13 @@ inline vd log(vd x) {
   e = e + bitcast<vd>(big & 0x3ff0000000000000u);
   const vd s = (m - 1.0) / (m + 1.0);
   const vd z = s * s;
-  vd p = splat<vd>(1.0 / 21.0);
-  p = p * z + 1.0 / 19.0;
-  p = p * z + 1.0 / 17.0;
-  p = p * z + 1.0 / 15.0;
-  p = p * z + 1.0 / 13.0;
-  p = p * z + 1.0 / 11.0;
-  p = p * z + 1.0 / 9.0;
-  p = p * z + 1.0 / 7.0;
-  p = p * z + 1.0 / 5.0;
-  p = p * z + 1.0 / 3.0;
+  vd p = splat<vd>(0.07308224842521703);
+  p = p * z + 0.07665860800278021;
+  p = p * z + 0.09091444562630861;
+  p = p * z + 0.1111110556739754;
+  p = p * z + 0.14285714312987743;
+  p = p * z + 0.19999999999949752;
+  p = p * z + 0.3333333333333335;
   p = p * z + 1.0;
   vd t = s * p;
   t = t + t;
@@ -116,22 +115,19 @@ inline void sincos_turns(vd t, vd* c_out, vd* s_out) {
   const vd f = t - (y - 4503599627370496.0) * 0.25;
   const vd ph = f * 6.283185307179586476925;
   const vd z = ph * ph;
-  vd sp = splat<vd>(1.0 / 355687428096000.0);  // 1/17!
-  sp = sp * z + -1.0 / 1307674368000.0;         // 1/15!
-  sp = sp * z + 1.0 / 6227020800.0;             // 1/13!
-  sp = sp * z + -1.0 / 39916800.0;              // 1/11!
-  sp = sp * z + 1.0 / 362880.0;
-  sp = sp * z + -1.0 / 5040.0;
-  sp = sp * z + 1.0 / 120.0;
-  sp = sp * z + -1.0 / 6.0;
+  vd sp = splat<vd>(1.5918129294866608e-10);
+  sp = sp * z + -2.5051131845003624e-08;
+  sp = sp * z + 2.755731610255244e-06;
+  sp = sp * z + -0.00019841269836758574;
+  sp = sp * z + 0.008333333333330948;
+  sp = sp * z + -0.16666666666666666;
   const vd s = ph + ph * (z * sp);
-  vd cp = splat<vd>(1.0 / 20922789888000.0);  // 1/16!
-  cp = cp * z + -1.0 / 87178291200.0;          // 1/14!
-  cp = cp * z + 1.0 / 479001600.0;             // 1/12!
-  cp = cp * z + -1.0 / 3628800.0;
-  cp = cp * z + 1.0 / 40320.0;
-  cp = cp * z + -1.0 / 720.0;
-  cp = cp * z + 1.0 / 24.0;
+  vd cp = splat<vd>(-1.1367998654022494e-11);
+  cp = cp * z + 2.0875886738047052e-09;
+  cp = cp * z + -2.7557315566341895e-07;
+  cp = cp * z + 2.480158729369346e-05;
+  cp = cp * z + -0.0013888888888880775;
+  cp = cp * z + 0.04166666666666664;
   cp = cp * z + -0.5;
   const vd c = 1.0 + z * cp;
   const vu64 swap = -(q & 1u);

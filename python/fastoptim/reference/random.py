@@ -148,6 +148,20 @@ def log_f32(x):
     return e * F32(0.693359375) + t
 
 
+# float64 polynomials (highest degree first): Chebyshev fits by
+# mpmath.chebyfit at 50 digits, rounded to double.
+# log: (atanh(s)/s - 1)/s^2 on s^2 in [0, ((sqrt2-1)/(sqrt2+1))^2], error 1.6e-16
+# (times s^2 <= 0.03 in the result), then the leading 1.
+_LOG_F64 = (0.07308224842521703, 0.07665860800278021, 0.09091444562630861,
+            0.1111110556739754, 0.14285714312987743, 0.19999999999949752,
+            0.3333333333333335, 1.0)
+# sin: (sin(p)/p - 1)/p^2 and cos: (cos(p) - 1)/p^2 on p^2 in [0, (pi/4)^2].
+_SIN_F64 = (1.5918129294866608e-10, -2.5051131845003624e-08, 2.755731610255244e-06,
+            -0.00019841269836758574, 0.008333333333330948, -0.16666666666666666)
+_COS_F64 = (-1.1367998654022494e-11, 2.0875886738047052e-09, -2.7557315566341895e-07,
+            2.480158729369346e-05, -0.0013888888888880775, 0.04166666666666664, -0.5)
+
+
 def log_f64(x):
     """Natural log as the float64 kernel computes it (x positive, normal)."""
     x = np.asarray(x, dtype=np.float64)
@@ -159,9 +173,9 @@ def log_f64(x):
     e = e + big.astype(np.float64)
     s = (m - 1.0) / (m + 1.0)
     z = s * s
-    p = np.full_like(s, 1.0 / 21.0)
-    for k in range(19, 0, -2):
-        p = p * z + 1.0 / k
+    p = np.full_like(s, _LOG_F64[0])
+    for c in _LOG_F64[1:]:
+        p = p * z + c
     t = s * p
     t = t + t
     t = t + e * 1.90821492927058770002e-10
@@ -205,13 +219,13 @@ def sincos_turns_f64(t):
     f = t - (y - 4503599627370496.0) * 0.25
     ph = f * 6.283185307179586476925
     z = ph * ph
-    sp = np.full_like(z, 1.0 / math.factorial(17))
-    for k in (15, 13, 11, 9, 7, 5, 3):
-        sp = sp * z + (-1.0 if (k // 2) % 2 else 1.0) / math.factorial(k)
+    sp = np.full_like(z, _SIN_F64[0])
+    for c in _SIN_F64[1:]:
+        sp = sp * z + c
     s = ph + ph * (z * sp)
-    cp = np.full_like(z, 1.0 / math.factorial(16))
-    for k in (14, 12, 10, 8, 6, 4, 2):
-        cp = cp * z + (-1.0 if (k // 2) % 2 else 1.0) / math.factorial(k)
+    cp = np.full_like(z, _COS_F64[0])
+    for c in _COS_F64[1:]:
+        cp = cp * z + c
     c = 1.0 + z * cp
     return _quadrant(c, s, q, np.uint64, 62)
 
