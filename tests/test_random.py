@@ -165,6 +165,13 @@ def test_generator_pickles_and_copies_with_its_state():
         _same_bits(h.uniform_(np.empty(50)), ref.uniform(50, np.float64, 17, 3, g.counter))
 
 
+def test_zero_d_and_multi_d_arrays_fill_in_c_order():
+    a = Generator(4).normal_(np.empty((), np.float32))
+    _same_bits(a.reshape(1), ref.normal(1, np.float32, 4))
+    b = Generator(4).uniform_(np.empty((3, 5, 7)))
+    _same_bits(b.ravel(), ref.uniform(105, np.float64, 4))
+
+
 def test_successive_fills_continue_the_stream():
     g = Generator(11)
     a = g.normal_(np.empty(100, np.float32))
