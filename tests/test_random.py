@@ -414,3 +414,14 @@ def test_normal_quantile_accuracy():
     want = np.array([NormalDist().inv_cdf(float(v)) for v in p])
     got = ref.normal_quantile(p)
     assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-3)) < 2e-7
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import fastoptim.init
+    import fastoptim.random
+
+    for mod in (fastoptim.random, fastoptim.init):
+        res = doctest.testmod(mod)
+        assert res.attempted > 0 and res.failed == 0
