@@ -155,7 +155,7 @@ def _demo(args) -> int:
     print(f"{'optimizer':<10} {'lr':>7} {'final loss':>11} {'test acc':>9} "
           f"{'ms/step':>8} {'ms/update':>10}")
     for name in names:
-        print(f"{name:<10} {res.lr[name]:>7g} {res.final_loss(name, last):>11.4f} "
+        print(f"{name:<10} {res.lr[name]:>7g} {res.final_loss(name, last):>11.3g} "
               f"{res.test_accuracy[name]:>9.3f} {res.ms_per_step[name]:>8.3f} "
               f"{res.ms_per_update[name]:>10.4f}")
     print(f"(final loss: mean of the last {last} steps; ms/step: forward + backward + "
