@@ -1,7 +1,7 @@
 // The only place in the random fills where the instruction set shows: vector
 // types of the level's native width and the few operations GCC's generic
-// vector extensions do not express well (32x32->64 multiplies, sqrt,
-// int32->double widening, non-temporal stores). Everything else (the Philox
+// vector extensions do not express well (32x32->64 multiplies, packing,
+// sqrt, int32->double widening, non-temporal stores). Everything else (the Philox
 // rounds, log, sincos, erfinv) is written once on these types, so every
 // level runs the same IEEE operations in the same order and gives the same
 // bits; only the number of lanes differs.
@@ -67,36 +67,6 @@ inline V loadu(const void* p) {
 template <class V>
 inline void storeu(void* p, V v) {
   std::memcpy(p, &v, sizeof(v));
-}
-
-// hi and lo 32 bits of the 64-bit products a[i] * m.
-inline void mulhilo(vu a, std::uint32_t m, vu* hi, vu* lo) {
-#if defined(__AVX512F__)
-  const __m512i x = (__m512i)a, mm = _mm512_set1_epi32(static_cast<int>(m));
-  const __m512i pe = _mm512_mul_epu32(x, mm);
-  const __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), mm);
-  *lo = (vu)_mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
-  *hi = (vu)_mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
-#elif defined(__AVX2__)
-  const __m256i x = (__m256i)a, mm = _mm256_set1_epi32(static_cast<int>(m));
-  const __m256i pe = _mm256_mul_epu32(x, mm);
-  const __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(x, 32), mm);
-  *lo = (vu)_mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-  *hi = (vu)_mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
-#elif defined(__SSE2__)
-  const __m128i x = (__m128i)a, mm = _mm_set1_epi32(static_cast<int>(m));
-  const __m128i pe = _mm_mul_epu32(x, mm);
-  const __m128i po = _mm_mul_epu32(_mm_srli_epi64(x, 32), mm);
-  const __m128i low = _mm_set1_epi64x(0xFFFFFFFFll);
-  *lo = (vu)_mm_or_si128(_mm_and_si128(pe, low), _mm_slli_epi64(po, 32));
-  *hi = (vu)_mm_or_si128(_mm_srli_epi64(pe, 32), _mm_andnot_si128(low, po));
-#else
-  for (int i = 0; i < kLanes32; ++i) {
-    const std::uint64_t p = std::uint64_t(a[i]) * m;
-    (*lo)[i] = static_cast<std::uint32_t>(p);
-    (*hi)[i] = static_cast<std::uint32_t>(p >> 32);
-  }
-#endif
 }
 
 // 64-bit products (a[i] & 0xffffffff) * m: the upper half of each lane of
