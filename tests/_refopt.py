@@ -35,6 +35,61 @@ SLOTS = {
     "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
 }
 
+# Option variants of every rule, used against the reference and torch.
+VARIANTS = {
+    "SGD": [
+        {},
+        {"lr": 0.1, "maximize": True},
+        {"weight_decay": 0.05},
+        {"lr": 0.05, "weight_decay": 0.3, "maximize": True},
+    ],
+    "Momentum": [
+        {},
+        {"nesterov": True},
+        {"dampening": 0.3},
+        {"momentum": 0.5, "weight_decay": 0.01},
+        {"lr": 0.1, "momentum": 0.99, "nesterov": True, "weight_decay": 0.05, "maximize": True},
+    ],
+    "AdaGrad": [
+        {},
+        {"lr_decay": 0.05},
+        {"initial_accumulator_value": 0.1},
+        {"lr": 0.1, "eps": 1e-3},
+        {"weight_decay": 0.05, "maximize": True, "lr_decay": 1e-3,
+         "initial_accumulator_value": 0.5},
+    ],
+    "RMSProp": [
+        {},
+        {"centered": True},
+        {"momentum": 0.9},
+        {"centered": True, "momentum": 0.5},
+        # alpha < 0.5: the centered grad_avg lerp uses torch's from-the-end formula
+        {"alpha": 0.3, "centered": True, "eps": 1e-4},
+        {"weight_decay": 0.05, "maximize": True},
+    ],
+    "Adam": [
+        {},
+        {"amsgrad": True},
+        # beta1 < 0.5: the exp_avg lerp uses torch's from-the-end formula
+        {"betas": (0.3, 0.9), "lr": 0.01},
+        {"weight_decay": 0.05},
+        {"maximize": True, "eps": 1e-3, "amsgrad": True, "weight_decay": 0.01},
+    ],
+    "AdamW": [
+        {},
+        {"amsgrad": True},
+        {"weight_decay": 0.1, "maximize": True, "lr": 0.01, "betas": (0.3, 0.99)},
+    ],
+}
+
+CASES = [(name, kw) for name, variants in VARIANTS.items() for kw in variants]
+
+
+def case_id(case):
+    name, kw = case
+    opts = ",".join(f"{k}={v}" for k, v in kw.items()).replace(" ", "")
+    return f"{name}[{opts}]" if opts else name
+
 
 def needed_slots(name: str, h: dict) -> tuple:
     if name == "RMSProp":

@@ -25,68 +25,13 @@ import numpy as np
 import pytest
 
 import fastoptim as fo
-from _refopt import RefOptimizer, assert_matches, assert_same_bits
+from _refopt import CASES, RefOptimizer, assert_matches, assert_same_bits, case_id
 
 STEPS = 20
 SIZES = [0, 1, 15, 16, 17, 31, 33, 1000, 100003]
 SHAPES = [(n,) for n in SIZES] + [()]
 SHAPES[SIZES.index(1000)] = (8, 125)  # a 2-D tensor: the kernels see it flat
 BEFORE, AFTER = 1, 3  # guard elements around every view: it starts one element in
-
-VARIANTS = {
-    "SGD": [
-        {},
-        {"lr": 0.1, "maximize": True},
-        {"weight_decay": 0.05},
-        {"lr": 0.05, "weight_decay": 0.3, "maximize": True},
-    ],
-    "Momentum": [
-        {},
-        {"nesterov": True},
-        {"dampening": 0.3},
-        {"momentum": 0.5, "weight_decay": 0.01},
-        {"lr": 0.1, "momentum": 0.99, "nesterov": True, "weight_decay": 0.05, "maximize": True},
-    ],
-    "AdaGrad": [
-        {},
-        {"lr_decay": 0.05},
-        {"initial_accumulator_value": 0.1},
-        {"lr": 0.1, "eps": 1e-3},
-        {"weight_decay": 0.05, "maximize": True, "lr_decay": 1e-3,
-         "initial_accumulator_value": 0.5},
-    ],
-    "RMSProp": [
-        {},
-        {"centered": True},
-        {"momentum": 0.9},
-        {"centered": True, "momentum": 0.5},
-        # alpha < 0.5: the centered grad_avg lerp uses torch's from-the-end formula
-        {"alpha": 0.3, "centered": True, "eps": 1e-4},
-        {"weight_decay": 0.05, "maximize": True},
-    ],
-    "Adam": [
-        {},
-        {"amsgrad": True},
-        # beta1 < 0.5: the exp_avg lerp uses torch's from-the-end formula
-        {"betas": (0.3, 0.9), "lr": 0.01},
-        {"weight_decay": 0.05},
-        {"maximize": True, "eps": 1e-3, "amsgrad": True, "weight_decay": 0.01},
-    ],
-    "AdamW": [
-        {},
-        {"amsgrad": True},
-        {"weight_decay": 0.1, "maximize": True, "lr": 0.01, "betas": (0.3, 0.99)},
-    ],
-}
-
-CASES = [(name, kw) for name, variants in VARIANTS.items() for kw in variants]
-
-
-def _case_id(case):
-    name, kw = case
-    opts = ",".join(f"{k}={v}" for k, v in kw.items()).replace(" ", "")
-    return f"{name}[{opts}]" if opts else name
-
 
 class GuardedTensors:
     """Arrays that start one element into a buffer, with guard values around them."""
@@ -130,10 +75,10 @@ def _draw_grads(rng, shapes, scales, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_matches_reference(case, dtype, mode):
     name, kw = case
-    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()))
+    rng = np.random.default_rng(zlib.crc32(case_id(case).encode()))
     pscales = 10.0 ** rng.uniform(-2, 0.5, len(SHAPES))
     params = GuardedTensors(
         SHAPES, dtype, lambda shape, it=iter(pscales): rng.standard_normal(shape) * next(it))
