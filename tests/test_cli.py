@@ -16,6 +16,12 @@ needs_data_and_plot = pytest.mark.skipif(
     reason="needs scikit-learn and matplotlib")
 
 
+@pytest.fixture(autouse=True)
+def _digits_unless_told(monkeypatch):
+    """The claims are tuned on the digits: a user's FASTOPTIM_DATA must not leak in."""
+    monkeypatch.delenv("FASTOPTIM_DATA", raising=False)
+
+
 def test_help_explains_each_command(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--help"])
@@ -138,3 +144,35 @@ def test_missing_matplotlib_still_prints_numbers(tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "fastoptim[plot]" in captured.err and "final f:" in captured.out
     assert not list(tmp_path.iterdir())
+
+
+def _write_tiny_mnist(folder, n_train=150, n_test=40):
+    import gzip
+    import struct
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+              "train-labels-idx1-ubyte": rng.integers(0, 10, n_train, dtype=np.uint8),
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+              "t10k-labels-idx1-ubyte": rng.integers(0, 10, n_test, dtype=np.uint8)}
+    for name, a in arrays.items():
+        header = bytes([0, 0, 8, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+        with gzip.open(folder / f"{name}.gz", "wb") as f:
+            f.write(header + a.tobytes())
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_run_on_mnist_folder(tmp_path, capsys, monkeypatch, via_env):
+    _write_tiny_mnist(tmp_path)
+    argv = ["run", "optimizers", "--no-figure", "--set", "iterations=3", "--set", "hidden=(8,)",
+            "--set", "names=('SGD', 'Adam')"]
+    if via_env:
+        monkeypatch.setenv("FASTOPTIM_DATA", str(tmp_path))
+    else:
+        monkeypatch.delenv("FASTOPTIM_DATA", raising=False)
+        argv += ["--data", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "data: mnist" in out and "Adam: final loss" in out

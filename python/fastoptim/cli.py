@@ -252,6 +252,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     start = time.perf_counter()
     res = exp(**kwargs)
     print(f"{args.name}: {exp.description}")
+    if getattr(res, "dataset", None):
+        print(f"  data: {res.dataset}")
     for line in _summary(args.name, res):
         print("  " + line)
     if getattr(res, "figure", None) is not None:
