@@ -245,3 +245,15 @@ def test_mlp_learns_with_plain_gradient_descent(rng):
     assert net.loss(x, t) < 0.3 * first
     assert net.accuracy(x, t) > 0.95
     assert net.accuracy(x, np.eye(2)[t]) == net.accuracy(x, t)
+
+
+def test_mlp_hidden_activations(rng):
+    net = nn.MLP(5, [4, 3], 2, activation="tanh", dropout=0.5, seed=0)
+    x, _ = _data(rng)
+    acts = net.hidden_activations(x)
+    assert [a.shape for a in acts] == [(6, 4), (6, 3)]
+    h1 = np.tanh(x @ net.params["W1"] + net.params["b1"])
+    np.testing.assert_allclose(acts[0], h1)          # evaluation mode: no dropout
+    np.testing.assert_allclose(acts[1], np.tanh(h1 @ net.params["W2"] + net.params["b2"]))
+    train_acts = net.hidden_activations(x, train=True)
+    assert np.any(train_acts[0] == 0) and not np.allclose(train_acts[0], h1)
