@@ -7,7 +7,7 @@ every state buffer and the step count.
 
 Tolerance. torch evaluates some expressions differently (``addcdiv`` as
 p + v * (m / d) where we compute p + (v * m) / d, ``add(x, alpha=a)`` and
-``lerp`` with fused multiply-adds in its vector kernels), so results agree
+``lerp`` possibly with fused multiply-adds in its vector kernels), so results agree
 to rounding, not bit for bit. Element-wise, we require
 
     |ours - torch| <= K * eps(T) * (|torch| + max|torch over the tensor|)
@@ -20,7 +20,7 @@ these cases run with 6 different seeds (torch 2.13 CPU, AVX-512 machine):
 8.1 for float32 RMSProp params, 8.1 for float64 AdamW exp_avg (on the 0-d
 tensor, which has no larger neighbours to set a scale), 6.4 for float64
 Momentum buffers and 4.3 for Momentum params (momentum=0.99 amplifies
-per-step roundoff ~1/(1-0.99)), 3.5 or less for everything else (1.1 or
+per-step roundoff ~1/(1-0.99)), 3.5 or less for everything else (1.7 or
 less for SGD, AdaGrad and the second moments). K = 32 leaves a factor of 4
 over the worst seen. In float64 that is 7e-15 of the tensor's scale, far
 inside 1e-10; in float32, 3.8e-6.
