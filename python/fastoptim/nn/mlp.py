@@ -153,13 +153,15 @@ class MLP:
         return h
 
     def hidden_activations(self, x: np.ndarray, train: bool = False) -> list[np.ndarray]:
-        """Output of each hidden activation (after dropout if any), in order."""
+        """Output of each hidden block (after its dropout, if any), in order."""
         h = self._input(x)
         out = []
-        for layer in self.layers[:-1]:
-            h = layer.forward(h, train)
-            if isinstance(layer, tuple(ACTIVATIONS.values())):
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, Linear) and i > 0:
                 out.append(h)
+                if i == len(self.layers) - 1:
+                    break
+            h = layer.forward(h, train)
         return out
 
     def loss(self, x: np.ndarray, t: np.ndarray, train: bool = True) -> float:
