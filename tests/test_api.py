@@ -432,3 +432,52 @@ def test_fastoptim_isa_environment_lowers_the_level(forced):
         [sys.executable, "-c", "from fastoptim import _core; print(_core.active_isa())"],
         env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == forced
+
+
+# -- non-finite gradients ----------------------------------------------------------------
+
+def _assert_same_with_nans(a, b, what):
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    assert np.array_equal(nan_a, nan_b), f"{what}: NaNs at different places"
+    assert_same_bits(np.where(nan_a, 0, a).astype(a.dtype), np.where(nan_b, 0, b).astype(b.dtype),
+                     what)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_nonfinite_grads_propagate_like_the_reference(name, dtype):
+    # NaN and Inf flow through as in torch.optim (and the NaN-propagating
+    # maximum of AMSGrad keeps a NaN once it is in max_exp_avg_sq).
+    rng = np.random.default_rng(13)
+    params = _params(rng, dtype, ((40,),))
+    kw = {**FULL[name], "maximize": True}
+    opt = getattr(fo, name)(params, **kw)
+    ref = RefOptimizer(name, [{"params": [p.copy() for p in params], **kw}])
+    for t in range(4):
+        g = _grads_like(rng, params)
+        g[0][[3, 11]] = np.nan
+        g[0][[5]] = np.inf
+        g[0][[7]] = -np.inf
+        if t == 2:
+            g[0][[3, 11]] = 0.5
+        with np.errstate(invalid="ignore", over="ignore"):
+            opt.step(g)
+            ref.step(g)
+        st = opt.state_dict()["state"][0]
+        _assert_same_with_nans(params[0], ref.params[0], f"step {t}: param")
+        for k in needed_slots(name, ref.param_groups[0]):
+            _assert_same_with_nans(st[k], ref.state[0][k], f"step {t}: {k}")
+
+
+def test_reference_imports_nothing_compiled():
+    path = os.path.join(os.path.dirname(R.__file__), "optim.py")
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('ref_optim', {path!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "bad = [k for k in sys.modules if k.startswith('fastoptim')]\n"
+        "assert not bad, bad\n"
+        "print(sorted(m.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "adam_" in out.stdout
