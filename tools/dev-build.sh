@@ -10,4 +10,9 @@ cfg=(-S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release
      -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" "$@")
 [ -f build/dev/build.ninja ] && [ $# -eq 0 ] || cmake "${cfg[@]}" >/dev/null
 cmake --build build/dev
-cp build/dev/_core*.so python/fastoptim/
+# Copy then rename: overwriting the file in place would corrupt the mapping of
+# any process that has the old module loaded.
+for so in build/dev/_core*.so; do
+  cp "$so" "python/fastoptim/.$(basename "$so").tmp"
+  mv -f "python/fastoptim/.$(basename "$so").tmp" "python/fastoptim/$(basename "$so")"
+done

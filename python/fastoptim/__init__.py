@@ -6,7 +6,7 @@
 >>> opt.step({"W": np.ones((3, 2), np.float32)})   # params["W"] changes in place
 """
 
-from . import functional, reference
+from . import functional, init, random, reference
 from ._config import get_config, get_num_threads, set_num_threads, show_config
 from ._config import _warn_bad_env
 from ._version import __version__
@@ -25,6 +25,8 @@ __all__ = [
     "AdamW",
     "Optimizer",
     "functional",
+    "init",
+    "random",
     "reference",
     "show_config",
     "get_config",
