@@ -100,9 +100,9 @@ def test_missing_mnist_file_is_named(tmp_path, capsys):
 def test_demo_reduced(tmp_path, capsys):
     assert main(["demo", "--iterations", "20", "--out", str(tmp_path), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    rows = [line.split() for line in out.splitlines()
-            if line.split()[:1] and line.split()[0] in ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam")]
-    assert [r[0] for r in rows] == ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"]
+    names = ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"]
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0] in names]
+    assert [r[0] for r in rows] == names
     for r in rows:
         lr, loss, acc, ms, ms_update = map(float, r[1:])
         assert loss > 0 and 0 <= acc <= 1 and ms > ms_update > 0

@@ -91,6 +91,11 @@ def test_optimizers_same_start_and_float32():
     assert r.loss["Adam"][-1] != r.loss["SGD"][-1]
 
 
+def test_optimizers_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown optimizer 'AdamW'; choose from SGD"):
+        ex.optimizers(iterations=1, names=("SGD", "AdamW"))
+
+
 def test_activations_claims(tmp_path):
     r = ex.activations(samples=500, out=tmp_path)
     assert_png(r.figure)
@@ -118,7 +123,8 @@ def test_zero_init_keeps_units_identical(tmp_path):
 def test_initializers_small_sd_stalls_he_learns(tmp_path):
     r = ex.initializers(iterations=250, out=tmp_path)
     assert_png(r.figure)
-    small, xavier, he = (r.final_loss(k, 30) for k in ("std 0.01", "Xavier (1/√n)", "He (√(2/n))"))
+    labels = ("std 0.01", "Xavier (1/√n)", "He (√(2/n))")
+    small, xavier, he = (r.final_loss(k, 30) for k in labels)
     assert small > 0.97 * np.log(10)   # still at chance
     assert he < xavier < small and he < 0.6 * np.log(10)
 
@@ -180,4 +186,5 @@ def test_tuning_deterministic_across_executors_and_lr_matters(tmp_path):
 def test_tuning_default_process_pool():
     tiny = {**TINY_TUNING, "trials": 2, "epochs": 1}
     r = ex.tuning(**tiny)
-    np.testing.assert_array_equal(r.val_accuracy, ex.tuning(executor=InlineExecutor(), **tiny).val_accuracy)
+    inline = ex.tuning(executor=InlineExecutor(), **tiny)
+    np.testing.assert_array_equal(r.val_accuracy, inline.val_accuracy)

@@ -13,9 +13,17 @@ import numpy as np
 BOOK_LR = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "RMSProp": 0.01, "Adam": 0.001}
 
 
+def check_optimizer_names(names) -> None:
+    unknown = [n for n in names if n not in BOOK_LR]
+    if unknown:
+        raise ValueError(f"unknown optimizer {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(BOOK_LR)}")
+
+
 def make_optimizer(name: str, params, lr: float, **kwargs):
     import fastoptim as fo
 
+    check_optimizer_names([name])
     cls = {"SGD": fo.SGD, "Momentum": fo.Momentum, "AdaGrad": fo.AdaGrad,
            "RMSProp": fo.RMSProp, "Adam": fo.Adam}[name]
     return cls(params, lr=lr, **kwargs)

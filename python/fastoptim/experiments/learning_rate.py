@@ -51,9 +51,9 @@ def learning_rate(*, rates: Sequence[float] = (10.0, 0.1, 1e-6), iterations: int
         opt = make_optimizer("SGD", net.params, rate)
         # A diverging run overflows on purpose; its NaN is the result, not an error.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            loss, _, _ = train_iterations(net, opt, ds.x_train, ds.t_train, iterations=iterations,
-                                          batch_size=batch_size, rng=np.random.default_rng(batch_seed),
-                                          stop_if_not_finite=True)
+            loss, _, _ = train_iterations(
+                net, opt, ds.x_train, ds.t_train, iterations=iterations, batch_size=batch_size,
+                rng=np.random.default_rng(batch_seed), stop_if_not_finite=True)
         losses[rate] = loss
         finite = loss[np.isfinite(loss)]
         peak[rate] = float(finite.max()) if len(finite) == len(loss) else float("inf")

@@ -9,8 +9,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
-from ._common import (BOOK_LR, load, make_optimizer, new_figure, rng_from, save, smooth,
-                      train_iterations)
+from ._common import (BOOK_LR, check_optimizer_names, load, make_optimizer, new_figure,
+                      rng_from, save, smooth, train_iterations)
 
 __all__ = ["optimizers", "OptimizersResult"]
 
@@ -47,6 +47,7 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
     rates (``BOOK_LR``). Every optimizer starts from the same weights and sees
     the same batches. ``progress(name, i)`` is called after every step.
     """
+    check_optimizer_names(names)
     lr = {n: (BOOK_LR if lr is None else {**BOOK_LR, **lr})[n] for n in names}
     ds = load(data, dtype)
     init_seed, batch_seed = rng_from(seed).integers(0, 2**63, 2)

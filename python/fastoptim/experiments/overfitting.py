@@ -37,7 +37,8 @@ class OverfittingResult:
 
     def gap(self, label: str, last: int = 10) -> float:
         """Train minus test accuracy, averaged over the last ``last`` epochs."""
-        return float(np.mean(self.train_accuracy[label][-last:] - self.test_accuracy[label][-last:]))
+        train, test = self.train_accuracy[label][-last:], self.test_accuracy[label][-last:]
+        return float(np.mean(train - test))
 
     def loss_gap(self, label: str, last: int = 10) -> float:
         """Test minus train cross-entropy, averaged over the last ``last`` epochs."""

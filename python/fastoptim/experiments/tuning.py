@@ -118,8 +118,8 @@ def _draw(res: TuningResult, out, show_best: int) -> Path:
         ax.set_ylim(0, 1.02)
         ax.set_xticks([])
         ax.tick_params(labelsize=5)
-        ax.set_title(f"#{k + 1} val {res.final_val[i]:.2f}\nlr {res.lr[i]:.1e} wd {res.weight_decay[i]:.1e}",
-                     fontsize=6)
+        ax.set_title(f"#{k + 1} val {res.final_val[i]:.2f}\n"
+                     f"lr {res.lr[i]:.1e} wd {res.weight_decay[i]:.1e}", fontsize=6)
     ax = fig.add_subplot(grid[rows, :])
     sc = ax.scatter(res.lr, res.weight_decay, c=res.final_val, cmap="viridis", vmin=0, vmax=1, s=14)
     ax.set_xscale("log")
