@@ -23,9 +23,11 @@ const OptimKernels& kernels() {
   return baseline::optim_kernels();
 }
 
-// 1 << 17 elements is ~100 us of Adam on one core: far above the cost of
-// waking a worker (~10-30 us with a condition variable).
-std::atomic<std::size_t> g_parallel_threshold{std::size_t(1) << 17};
+// Measured (benchmarks/README.md, threshold sweep): on 2 cores a second
+// thread pays for its wake-up only from about 1-2M elements per step (Adam
+// 2 threads vs 1: 0.66x at 256K, 1.21x at 1M, 1.82x at 2M), so each thread
+// gets at least 1M elements.
+std::atomic<std::size_t> g_parallel_threshold{std::size_t(1) << 20};
 
 template <class T>
 void set_lerp(Coeffs<T>* c, double one_minus_beta) {

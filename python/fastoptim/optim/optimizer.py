@@ -249,12 +249,14 @@ class Optimizer:
         params exactly as in torch.optim.
         """
         self._require_bound("step()")
-        plan = cast(_core.Plan, self._plan)
         glist = self._grad_list(grads)
+        # _hypers() may rebuild the plan (a setting that needs a new buffer).
+        hypers = self._hypers()
+        plan = cast(_core.Plan, self._plan)
         if not self.skip_nonfinite:
-            plan.step(glist, self._hypers())
+            plan.step(glist, hypers)
             return None
-        applied = plan.step(glist, self._hypers(), True)
+        applied = plan.step(glist, hypers, True)
         if not applied:
             self.skipped_steps += 1
         return applied
