@@ -399,7 +399,8 @@ def test_newer_format_version_is_refused(tmp_path):
 
 SAVER = textwrap.dedent("""
     import os, sys
-    sys.path.insert(0, sys.argv[2])
+    if __name__ == "__main__":
+        sys.path.insert(0, sys.argv[2])
     import numpy as np
     import fastoptim as fo
     from fastoptim.checkpoint import load, save

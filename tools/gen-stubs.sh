@@ -12,8 +12,14 @@ py="${PYTHON:-python}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 # The module's attributes depend on the environment it was imported in
-# (FASTOPTIM_ISA, FASTOPTIM_NUM_THREADS); generate from a neutral one.
-env -u FASTOPTIM_ISA -u FASTOPTIM_NUM_THREADS PYTHONPATH="$PWD/python" \
+# (FASTOPTIM_ISA, FASTOPTIM_NUM_THREADS); generate from a neutral one. The
+# working tree's package is used when it has a built extension (dev builds),
+# else the installed one.
+pypath="${PYTHONPATH:-}"
+if compgen -G "python/fastoptim/_core*.so" >/dev/null; then
+  pypath="$PWD/python${pypath:+:$pypath}"
+fi
+env -u FASTOPTIM_ISA -u FASTOPTIM_NUM_THREADS PYTHONPATH="$pypath" \
     "$py" -m pybind11_stubgen fastoptim._core --output-dir "$tmp" --exit-code >/dev/null
 # Drop the values of module constants (`__version__: str = '0.1.0'` ->
 # `__version__: str`): a stub states types, and the version moves on its own.

@@ -6,10 +6,11 @@
 >>> opt.step({"W": np.ones((3, 2), np.float32)})   # params["W"] changes in place
 """
 
-from . import functional, init, random, reference
+from . import data, experiments, functional, init, nn, random, reference
 from ._config import get_config, get_num_threads, set_num_threads, show_config
 from ._config import _warn_bad_env
 from ._version import __version__
+from .checkpoint import Checkpoint, load, save
 from .optim import SGD, AdaGrad, Adam, AdamW, Momentum, Optimizer, RMSProp
 
 _warn_bad_env()
@@ -25,6 +26,12 @@ __all__ = [
     "AdamW",
     "Optimizer",
     "functional",
+    "nn",
+    "data",
+    "experiments",
+    "save",
+    "load",
+    "Checkpoint",
     "init",
     "random",
     "reference",
