@@ -148,10 +148,13 @@ inline void u32_to_f64(vu x, vd* lo, vd* hi) {
   *lo = (vd)_mm_cvtepi32_pd(v);
   *hi = (vd)_mm_cvtepi32_pd(_mm_shuffle_epi32(v, 0xEE));
 #else
+  vd a = {}, b = {};  // initialized: lane-wise writes into an unset vector warn
   for (int i = 0; i < kLanes64; ++i) {
-    (*lo)[i] = static_cast<double>(s[i]);
-    (*hi)[i] = static_cast<double>(s[i + kLanes64]);
+    a[i] = static_cast<double>(s[i]);
+    b[i] = static_cast<double>(s[i + kLanes64]);
   }
+  *lo = a;
+  *hi = b;
 #endif
   *lo += 2147483648.0;
   *hi += 2147483648.0;
