@@ -282,8 +282,9 @@ def bench_threshold(sizes: Sequence[int], rounds: int, budget_s: float) -> List[
 def suggest_threshold(rows: List[Dict]) -> Dict:
     """Smallest size from which splitting across 2 threads wins by >= 10% at every larger size.
 
-    The step uses min(threads, total // threshold) threads, so 2 threads start
-    at 2 * threshold elements: the suggested threshold is half that size.
+    The step uses min(threads, bytes moved // threshold) threads, so 2 threads
+    start at 2 * threshold bytes: the suggested threshold (bytes per thread) is
+    half the bytes the step moves at that size.
     """
     out = {}
     for rule_name in sorted({r["rule"] for r in rows}):
@@ -293,8 +294,10 @@ def suggest_threshold(rows: List[Dict]) -> Dict:
             if all(x["split_speedup"] >= 1.10 for x in rr[i:]):
                 cross = r["n"]
                 break
+        step_bytes = {"sgd": 12, "adam": 28}.get(rule_name, 20)  # float32, per element
         out[rule_name] = {"two_threads_win_from": cross,
-                          "suggested_threshold": None if cross is None else cross // 2}
+                          "suggested_threshold": None if cross is None
+                          else cross * step_bytes // 2}
     return out
 
 
@@ -751,8 +754,9 @@ def main(argv=None) -> int:
                     4_194_304])
     sweep = bench_threshold(sweep_sizes, rounds, budget / 2)
     suggestion = suggest_threshold(sweep)
-    log(f"## Parallel threshold sweep (float32; default threshold {DEFAULT_THRESHOLD}: "
-        f"2 threads from {2 * DEFAULT_THRESHOLD} elements)")
+    log(f"## Parallel threshold sweep (float32; default threshold {DEFAULT_THRESHOLD} bytes "
+        f"per thread: 2 threads from {2 * DEFAULT_THRESHOLD} bytes moved, i.e. "
+        f"{2 * DEFAULT_THRESHOLD // 28} Adam or {2 * DEFAULT_THRESHOLD // 12} SGD elements)")
     log()
     log(md_table(["rule", "size", "1 thread", "2 threads (always split)",
                   "2 threads (default rule)", "split speedup"],
@@ -761,7 +765,7 @@ def main(argv=None) -> int:
     log()
     for k, v in suggestion.items():
         log(f"- {k}: splitting wins by >= 10% from {v['two_threads_win_from']} elements "
-            f"-> threshold {v['suggested_threshold']}")
+            f"-> threshold {v['suggested_threshold']} bytes per thread")
     log()
 
     overheads = bench_overheads(rounds)

@@ -70,7 +70,7 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("n"));
   m.def("get_parallel_threshold", &fastoptim::parallel_threshold,
-        "Steps with fewer elements than this run on the caller's thread.");
+        "Bytes a step must move per thread to use more than one thread (default 8 MiB).");
   m.def(
       "set_parallel_threshold",
       [](long long n) {

@@ -23,11 +23,12 @@ const OptimKernels& kernels() {
   return baseline::optim_kernels();
 }
 
-// Measured (benchmarks/README.md, threshold sweep): on 2 cores a second
-// thread pays for its wake-up only from about 1-2M elements per step (Adam
-// 2 threads vs 1: 0.66x at 256K, 1.21x at 1M, 1.82x at 2M), so each thread
-// gets at least 1M elements.
-std::atomic<std::size_t> g_parallel_threshold{std::size_t(1) << 20};
+// Bytes a step must move per thread before a second thread pays for its
+// wake-up. Measured on 2 cores (benchmarks/results, threshold sweep, float32):
+// Adam (28 B/element) gains from splitting at 1M elements (1.23x) but loses at
+// 512K (0.76x); SGD (12 B/element) gains at 2M (1.12x) and loses at 1M
+// (0.70x). 8 MiB per thread puts both boundaries in the right place.
+std::atomic<std::size_t> g_parallel_threshold{std::size_t(8) << 20};
 
 template <class T>
 void set_lerp(Coeffs<T>* c, double one_minus_beta) {
@@ -44,17 +45,29 @@ Slots<T> slots_at(const TensorRef& t, std::size_t off) {
                   at(t.s[1]), at(t.s[2])};
 }
 
+// Bytes one element of a tensor moves in an update: param read and written,
+// grad read, each state buffer read and written.
+std::size_t update_bytes(const TensorRef& t) {
+  std::size_t arrays = 3;
+  for (void* s : t.s) arrays += s ? 2 : 0;
+  return arrays * (t.dtype == DType::f32 ? 4 : 8);
+}
+
+std::size_t grad_bytes(const TensorRef& t) { return t.dtype == DType::f32 ? 4 : 8; }
+
 // Calls piece(i, lo, hi) for pieces [lo, hi) of every tensor i, covering all
-// elements once. Small totals run on the caller's thread; large ones are cut
-// into equal contiguous spans of the concatenated tensors, one per thread
-// (results never depend on the split: every rule is elementwise).
+// elements once. Steps moving few bytes run on the caller's thread; larger
+// ones are cut into equal contiguous spans of the concatenated tensors, one
+// per thread (results never depend on the split: every rule is elementwise).
 template <class Piece>
-void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece) {
+void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
+                    std::size_t (*bytes_per_element)(const TensorRef&)) {
   std::vector<std::size_t> prefix(count + 1);
-  std::size_t total = 0;
+  std::size_t total = 0, bytes = 0;
   for (std::size_t i = 0; i < count; ++i) {
     prefix[i] = total;
     total += tensors[i].n;
+    bytes += tensors[i].n * bytes_per_element(tensors[i]);
   }
   prefix[count] = total;
   auto span = [&](std::size_t begin, std::size_t end) {
@@ -69,7 +82,7 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece) {
   };
   const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
   const int nt = static_cast<int>(std::min<std::size_t>(
-      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(total / threshold, 1)));
+      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(bytes / threshold, 1)));
   if (nt <= 1) {
     if (total) span(0, total);
     return;
@@ -161,7 +174,7 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
     else
       k.update_f64(rule, c64[i], slots_at<double>(t, lo), hi - lo);
   };
-  for_each_piece(tensors, count, piece);
+  for_each_piece(tensors, count, piece, &update_bytes);
 }
 
 bool grads_finite(const TensorRef* tensors, std::size_t count) {
@@ -175,7 +188,7 @@ bool grads_finite(const TensorRef* tensors, std::size_t count) {
                         : k.all_finite_f64(static_cast<const double*>(t.g) + lo, hi - lo);
     if (!ok) finite.store(false, std::memory_order_relaxed);
   };
-  for_each_piece(tensors, count, piece);
+  for_each_piece(tensors, count, piece, &grad_bytes);
   return finite.load();
 }
 

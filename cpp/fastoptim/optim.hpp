@@ -42,9 +42,9 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
 // Vectorized and threaded like run_step; reads the grads only.
 bool grads_finite(const TensorRef* tensors, std::size_t count);
 
-// Below this many elements in a step, everything runs on the caller's
-// thread (waking a worker costs more than it saves). Measured: see
-// benchmarks/README.md.
+// A step (or grad check) runs on min(num_threads(), bytes moved / threshold)
+// threads, so below this many bytes it stays on the caller's thread (waking
+// a worker costs more than it saves). Default 8 MiB, measured: see optim.cpp.
 std::size_t parallel_threshold();
 void set_parallel_threshold(std::size_t n);
 

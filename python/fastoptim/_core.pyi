@@ -41,7 +41,7 @@ def get_num_threads() -> int:
     ...
 def get_parallel_threshold() -> int:
     """
-    Steps with fewer elements than this run on the caller's thread.
+    Bytes a step must move per thread to use more than one thread (default 8 MiB).
     """
 def get_random_parallel_threshold() -> int:
     """
