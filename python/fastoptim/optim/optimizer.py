@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import operator
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, cast
 
@@ -78,16 +79,19 @@ def _flatten(params) -> tuple[list[dict], list, list, bool]:
     return overrides, keys, arrays, named
 
 
-def _cache_key(value):
-    """What a hyperparameter's validation depends on: its type and value.
+def _cache_key(raw: tuple):
+    """What the validation of a group's hyperparameters depends on: types and values.
 
     Types are part of it because 0 == False and 1.0 == True would otherwise
     let an invalid edit pass as unchanged; lists are copied into tuples so an
     in-place edit of, say, a betas list is seen.
     """
-    if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_cache_key(v) for v in value))
-    return (type(value), value)
+    types = tuple(map(type, raw))
+    if list not in types and tuple not in types:
+        return raw, types
+    seqs = tuple((type(v), tuple(v), tuple(map(type, v))) for v in raw
+                 if isinstance(v, (list, tuple)))
+    return raw, types, seqs
 
 
 class Optimizer:
@@ -103,6 +107,8 @@ class Optimizer:
 
     def __init__(self, params, defaults: Hyper, *, skip_nonfinite: bool = False):
         self.defaults: Hyper = self._spec.check(defaults, "")
+        # A group's hyperparameters as one tuple, read in C (the per-step check).
+        self._get_hypers = operator.itemgetter(*self.defaults)
         if not isinstance(skip_nonfinite, (bool, np.bool_)):
             raise TypeError(f"skip_nonfinite must be True or False, got {skip_nonfinite!r}")
         self.skip_nonfinite = bool(skip_nonfinite)
@@ -189,10 +195,11 @@ class Optimizer:
         """The packed hyperparameters of every group, validated when they changed."""
         out = []
         hyper_keys = self.defaults.keys()
+        get = self._get_hypers
         multi = len(self.param_groups) > 1
         for gi, group in enumerate(self.param_groups):
             try:
-                raw = tuple(_cache_key(group[k]) for k in hyper_keys)
+                raw = _cache_key(get(group))
                 same = raw == self._raw[gi]
             except Exception:
                 raw, same = None, False
