@@ -189,10 +189,13 @@ class Plan {
     if (nh != static_cast<std::size_t>(n_groups_))
       throw py::value_error("expected " + std::to_string(n_groups_) + " hyperparameter sets, got " +
                             std::to_string(nh));
-    std::vector<Hyper> hv(nh);
+    // Per-thread scratch, reused: a step allocates nothing once warm.
+    static thread_local std::vector<Hyper> hv;
+    hv.assign(nh, Hyper{});
     for (std::size_t g = 0; g < nh; ++g) hv[g] = parse_hyper(PySequence_Fast_GET_ITEM(hypers, g), g);
 
-    std::vector<TensorRef> work(tensors_);
+    static thread_local std::vector<TensorRef> work;
+    work.assign(tensors_.begin(), tensors_.end());
     for (std::size_t i = 0; i < n; ++i) {
       PyObject* g = PySequence_Fast_GET_ITEM(grads, i);
       work[i].g = check_grad(g, i);

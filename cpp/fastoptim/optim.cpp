@@ -62,7 +62,12 @@ std::size_t grad_bytes(const TensorRef& t) { return t.dtype == DType::f32 ? 4 : 
 template <class Piece>
 void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
                     std::size_t (*bytes_per_element)(const TensorRef&)) {
-  std::vector<std::size_t> prefix(count + 1);
+  // Per-thread scratch, reused: a step allocates nothing once warm. Bound to
+  // a local reference: the workers must read the caller's copy, and a lambda
+  // naming a thread_local directly would read the worker's own.
+  static thread_local std::vector<std::size_t> prefix_scratch;
+  std::vector<std::size_t>& prefix = prefix_scratch;
+  prefix.assign(count + 1, 0);
   std::size_t total = 0, bytes = 0;
   for (std::size_t i = 0; i < count; ++i) {
     prefix[i] = total;
@@ -156,8 +161,12 @@ template Coeffs<float> make_coeffs<float>(Rule, const Hyper&, std::int64_t);
 template Coeffs<double> make_coeffs<double>(Rule, const Hyper&, std::int64_t);
 
 void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers) {
-  std::vector<Coeffs<float>> c32(count);
-  std::vector<Coeffs<double>> c64(count);
+  static thread_local std::vector<Coeffs<float>> c32_scratch;
+  static thread_local std::vector<Coeffs<double>> c64_scratch;
+  std::vector<Coeffs<float>>& c32 = c32_scratch;  // see for_each_piece
+  std::vector<Coeffs<double>>& c64 = c64_scratch;
+  c32.resize(count);
+  c64.resize(count);
   for (std::size_t i = 0; i < count; ++i) {
     const TensorRef& t = tensors[i];
     const std::int64_t step = ++*t.step;
