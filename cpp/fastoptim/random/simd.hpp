@@ -1,10 +1,11 @@
 // The only place in the random fills where the instruction set shows: vector
 // types of the level's native width and the few operations GCC's generic
 // vector extensions do not express well (32x32->64 multiplies, packing,
-// sqrt, int32->double widening, non-temporal stores). Everything else (the Philox
-// rounds, log, sincos, erfinv) is written once on these types, so every
-// level runs the same IEEE operations in the same order and gives the same
-// bits; only the number of lanes differs.
+// sqrt, int32->double widening, exact 53-bit int->double, non-temporal
+// stores). Everything else (the Philox rounds, log, sincos, erfinv) is
+// written once on these types, so every level runs the same IEEE operations
+// in the same order and gives the same bits; only the number of lanes
+// differs.
 //
 // Included only by per-ISA sources (inside namespace fastoptim::<isa>).
 #pragma once
@@ -158,6 +159,37 @@ inline void u32_to_f64(vu x, vd* lo, vd* hi) {
 #endif
   *lo += 2147483648.0;
   *hi += 2147483648.0;
+}
+
+// Whether every lane of m (all ones or all zeros per lane) is all ones.
+inline bool all_set(vu64 m) {
+#if defined(__AVX512F__)
+  return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) == 0xff;
+#elif defined(__AVX2__)
+  return _mm256_movemask_pd((__m256d)m) == 0xf;
+#elif defined(__SSE2__)
+  return _mm_movemask_pd((__m128d)m) == 0x3;
+#else
+  bool all = true;
+  for (int i = 0; i < kLanes64; ++i) all = all && m[i] != 0;
+  return all;
+#endif
+}
+
+// ((a & 0xffffffff) >> 5) * 2^26 + ((b & 0xffffffff) >> 6) per 64-bit lane,
+// as a double: a 53-bit integer, converted exactly (the upper halves of a
+// and b are ignored).
+inline vd u53(vu64 a, vu64 b) {
+  const vu64 hi = (a << 32) >> 37;  // 27 bits
+  const vu64 lo = (b << 32) >> 38;  // 26 bits
+#if defined(__AVX512DQ__)
+  return (vd)_mm512_cvtepi64_pd((__m512i)((hi << 26) | lo));
+#else
+  // Exponent tricks, both exact: 2^78 + hi 2^26 and 2^52 + lo.
+  const vd h = bitcast<vd>(hi | 0x44D0000000000000ull) - 302231454903657293676544.0;
+  const vd l = bitcast<vd>(lo | 0x4330000000000000ull) - 4503599627370496.0;
+  return h + l;
+#endif
 }
 
 // Copies n bytes from an L1-resident buffer to dst. With `stream`, whole
