@@ -63,7 +63,7 @@ def test_set_num_threads_validates():
     try:
         fo.set_num_threads(1)
         assert fo.get_num_threads() == 1
-        with pytest.raises(ValueError, match="n must be >= 1"):
+        with pytest.raises(ValueError, match="n must be between 1 and 4096"):
             fo.set_num_threads(0)
         with pytest.raises(TypeError, match="n must be an int"):
             fo.set_num_threads(1.5)

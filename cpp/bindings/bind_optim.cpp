@@ -124,7 +124,7 @@ class Plan {
       n_groups_ = std::max(n_groups_, t.group + 1);
       shapes_.push_back(shape_of(p));
       keep_.push_back(params[i]);
-      param_objs_.push_back(p);
+      bound_.push_back(Bound{p, t.p, tensors_.size(), plabel});
       if (t.n) {
         ranges.push_back(byte_range(p, range_labels.size()));
         range_labels.push_back(plabel);
@@ -146,6 +146,7 @@ class Plan {
           throw py::value_error(slabel + " has shape " + shape_str(shape_of(s)) + " but " +
                                 plabel + " has shape " + shape_str(shapes_.back()));
         t.s[k] = proxy(s)->data;
+        bound_.push_back(Bound{s, t.s[k], tensors_.size(), slabel});
         keep_.push_back(slots[k]);
         if (t.n) {
           ranges.push_back(byte_range(s, range_labels.size()));
@@ -181,10 +182,6 @@ class Plan {
     if (!PyList_Check(hypers) && !PyTuple_Check(hypers))
       throw py::type_error("hypers must be a list or tuple");
     const std::size_t n = tensors_.size();
-    const auto ng = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads));
-    if (ng != n)
-      throw py::value_error("expected " + std::to_string(n) + " grads (one per parameter), got " +
-                            std::to_string(ng));
     const auto nh = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(hypers));
     if (nh != static_cast<std::size_t>(n_groups_))
       throw py::value_error("expected " + std::to_string(n_groups_) + " hyperparameter sets, got " +
@@ -192,15 +189,24 @@ class Plan {
     // Per-thread scratch, reused: a step allocates nothing once warm.
     static thread_local std::vector<Hyper> hv;
     hv.assign(nh, Hyper{});
+    // Hyperparameters first: converting them may run Python code, which
+    // could change the grads list.
     for (std::size_t g = 0; g < nh; ++g) hv[g] = parse_hyper(PySequence_Fast_GET_ITEM(hypers, g), g);
 
+    const auto ng = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads));
+    if (ng != n)
+      throw py::value_error("expected " + std::to_string(n) + " grads (one per parameter), got " +
+                            std::to_string(ng));
+    for (const Bound& b : bound_) check_bound(b);
+    // The grads are referenced until the kernels are done: without the GIL,
+    // another thread could drop them from the (mutable) list meanwhile.
+    HeldRefs held;
     static thread_local std::vector<TensorRef> work;
     work.assign(tensors_.begin(), tensors_.end());
     for (std::size_t i = 0; i < n; ++i) {
       PyObject* g = PySequence_Fast_GET_ITEM(grads, i);
       work[i].g = check_grad(g, i);
-      if (!writeable(param_objs_[i]))
-        throw py::value_error(label("params", names_[i]) + " has become read-only");
+      held.add(g);
       const Hyper& h = hv[static_cast<std::size_t>(work[i].group)];
       for (int k = 0; k < 3; ++k)
         if (slot_needed(rule_, k, h) && !work[i].s[k])
@@ -215,6 +221,45 @@ class Plan {
   }
 
  private:
+  // A bound array (param or state buffer) and what it was when bound.
+  struct Bound {
+    PyObject* obj;
+    void* data;
+    std::size_t tensor;
+    std::string label;
+  };
+
+  // New references dropped on scope exit; the GIL must be held then.
+  class HeldRefs {
+   public:
+    HeldRefs() { refs().clear(); }
+    ~HeldRefs() {
+      for (PyObject* o : refs()) Py_DECREF(o);
+      refs().clear();
+    }
+    void add(PyObject* o) {
+      Py_INCREF(o);
+      refs().push_back(o);
+    }
+
+   private:
+    static std::vector<PyObject*>& refs() {
+      static thread_local std::vector<PyObject*> v;
+      return v;
+    }
+  };
+
+  // An array resized (ndarray.resize), reshaped in place or made read-only
+  // after binding would have the kernels write through a stale pointer or
+  // into a protected array: refuse the step instead.
+  void check_bound(const Bound& b) const {
+    if (proxy(b.obj)->data != b.data || !same_shape(b.obj, shapes_[b.tensor]) ||
+        !c_contiguous(b.obj))
+      throw py::value_error(b.label + " was resized or reshaped since the optimizer bound it; "
+                            "make a new optimizer for the new array");
+    if (!writeable(b.obj)) throw py::value_error(b.label + " has become read-only");
+  }
+
   const void* check_grad(PyObject* g, std::size_t i) {
     const std::string& name = names_[i];
     if (!is_ndarray(g))
@@ -252,7 +297,7 @@ class Plan {
   std::vector<std::string> names_;
   std::vector<TensorRef> tensors_;
   std::vector<std::vector<Py_ssize_t>> shapes_;
-  std::vector<PyObject*> param_objs_;
+  std::vector<Bound> bound_;  // every array the kernels write
   std::vector<py::object> keep_;  // every bound array stays alive with the plan
   std::vector<ByteRange> written_;
   std::vector<std::string> written_labels_;

@@ -65,7 +65,8 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "set_num_threads",
       [](int n) {
-        if (n < 1) throw py::value_error("n must be >= 1, got " + std::to_string(n));
+        if (n < 1 || n > 4096)
+          throw py::value_error("n must be between 1 and 4096, got " + std::to_string(n));
         fastoptim::set_num_threads(n);
       },
       py::arg("n"));

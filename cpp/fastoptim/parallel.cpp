@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -50,7 +51,14 @@ class Pool {
       fn(ctx, 0, 1);
       return;
     }
-    ensure_workers(nt - 1);
+    // A worker that cannot be started (thread limit) shrinks the region
+    // instead of failing the step halfway.
+    nt = std::min(nt, ensure_workers(nt - 1) + 1);
+    if (nt == 1) {
+      run.unlock();
+      fn(ctx, 0, 1);
+      return;
+    }
     {
       std::lock_guard<std::mutex> lk(m_);
       fn_ = fn;
@@ -71,7 +79,8 @@ class Pool {
   void after_fork_parent() { run_mutex_.unlock(); }
 
  private:
-  void ensure_workers(int n) {
+  // Starts workers up to n; returns how many exist.
+  int ensure_workers(int n) {
     while (static_cast<int>(workers_) < n) {
       const int id = static_cast<int>(workers_) + 1;
       // The generation is read here, before the caller publishes the next
@@ -81,9 +90,14 @@ class Pool {
         std::lock_guard<std::mutex> lk(m_);
         seen = generation_;
       }
-      std::thread([this, id, seen] { worker(id, seen); }).detach();
+      try {
+        std::thread([this, id, seen] { worker(id, seen); }).detach();
+      } catch (const std::system_error&) {
+        break;
+      }
       ++workers_;
     }
+    return static_cast<int>(workers_);
   }
 
   void worker(int id, unsigned long seen) {

@@ -192,6 +192,8 @@ def _fans(a, fan_in, fan_out, need_in=True, need_out=True):
             raise ValueError(f"a has shape {a.shape}: fans are defined for arrays of 2 or more "
                              f"dimensions; pass {missing}= explicitly")
         shape_in, shape_out = compute_fans(a.shape)
+        if a.size == 0:  # nothing is drawn: any positive fan will do (torch: a no-op)
+            shape_in, shape_out = max(shape_in, 1), max(shape_out, 1)
         if fan_in is None:
             fan_in = shape_in
         if fan_out is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import operator
+import threading
 from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Sequence, cast
 
@@ -79,19 +80,22 @@ def _flatten(params) -> tuple[list[dict], list, list, bool]:
     return overrides, keys, arrays, named
 
 
+_SCALAR_TYPES = frozenset({float, int, bool, str, type(None)})
+_MAX_STEP = 1 << 62  # step counts are int64 in C++; far beyond any real run
+
+
 def _cache_key(raw: tuple):
     """What the validation of a group's hyperparameters depends on: types and values.
 
     Types are part of it because 0 == False and 1.0 == True would otherwise
-    let an invalid edit pass as unchanged; lists are copied into tuples so an
-    in-place edit of, say, a betas list is seen.
+    let an invalid edit pass as unchanged; sequences (a betas list, tuple or
+    array) are copied element by element, so an in-place edit is seen.
     """
     types = tuple(map(type, raw))
-    if list not in types and tuple not in types:
+    if _SCALAR_TYPES.issuperset(types):
         return raw, types
-    seqs = tuple((type(v), tuple(v), tuple(map(type, v))) for v in raw
-                 if isinstance(v, (list, tuple)))
-    return raw, types, seqs
+    return tuple((type(v), tuple(v), tuple(map(type, v))) if hasattr(v, "__len__")
+                 else (type(v), v) for v in raw)
 
 
 class Optimizer:
@@ -117,6 +121,9 @@ class Optimizer:
         self.param_groups: List[Dict[str, Any]] = []
         self._plan: Optional[_core.Plan] = None
         self._pending_state: Optional[dict] = None
+        # step, state_dict and load_state_dict from several threads take turns:
+        # a snapshot never sees half a step (the kernels run without the GIL).
+        self._lock = threading.RLock()
         if params is not None:
             self._bind(params)
 
@@ -162,7 +169,14 @@ class Optimizer:
         self._rebuild_plan()
         if self._pending_state is not None:
             pending, self._pending_state = self._pending_state, None
-            self.load_state_dict(pending)
+            try:
+                self.load_state_dict(pending)
+            except Exception:
+                # Unbind: the state waits for params it fits, nothing is lost.
+                self._plan = None
+                self.param_groups = []
+                self._pending_state = pending
+                raise
 
     def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
         """Allocate state buffers this group's settings need; True if any was new."""
@@ -254,19 +268,25 @@ class Optimizer:
         (params, state and step counts untouched) and counted in
         ``skipped_steps``. Without it, a NaN gradient propagates into the
         params exactly as in torch.optim.
+
+        Thread safety: calls from several threads take turns (with
+        :meth:`state_dict` and :meth:`load_state_dict` too). A process that
+        forks while another of its threads is inside ``step`` must not use
+        this optimizer in the child (as for any lock held across fork).
         """
-        self._require_bound("step()")
-        glist = self._grad_list(grads)
-        # _hypers() may rebuild the plan (a setting that needs a new buffer).
-        hypers = self._hypers()
-        plan = cast(_core.Plan, self._plan)
-        if not self.skip_nonfinite:
-            plan.step(glist, hypers)
-            return None
-        applied = plan.step(glist, hypers, True)
-        if not applied:
-            self.skipped_steps += 1
-        return applied
+        with self._lock:
+            self._require_bound("step()")
+            glist = self._grad_list(grads)
+            # _hypers() may rebuild the plan (a setting that needs a new buffer).
+            hypers = self._hypers()
+            plan = cast(_core.Plan, self._plan)
+            if not self.skip_nonfinite:
+                plan.step(glist, hypers)
+                return None
+            applied = plan.step(glist, hypers, True)
+            if not applied:
+                self.skipped_steps += 1
+            return applied
 
     def update(self, params, grads) -> Optional[bool]:
         """The course's calling style: ``opt.update(params, grads)`` every step.
@@ -275,11 +295,12 @@ class Optimizer:
         arrays (they are updated in place, so the layers that hold them see
         the change).
         """
-        if self._plan is None:
-            self._bind(params)
-        else:
-            self._check_same(params)
-        return self.step(grads)
+        with self._lock:
+            if self._plan is None:
+                self._bind(params)
+            else:
+                self._check_same(params)
+            return self.step(grads)
 
     def _check_same(self, params) -> None:
         if self._keys is not None and isinstance(params, Mapping):
@@ -327,7 +348,12 @@ class Optimizer:
         ``{"state": {i: {"step": int, <buffer>: array}}, "param_groups":
         [{<hyperparameters>, "params": [i, ...], "param_names": [...]}]}``,
         with parameters numbered in order across groups as in torch.
+        Never sees half a step taken by another thread.
         """
+        with self._lock:
+            return self._state_dict()
+
+    def _state_dict(self) -> Dict[str, Any]:
         if self._plan is None:
             return {"state": {}, "param_groups": []}
         state = {i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
@@ -351,6 +377,10 @@ class Optimizer:
         buffer names, shapes, dtypes) before anything changes. Called
         before the parameters are bound, the state is applied when they are.
         """
+        with self._lock:
+            self._load_state_dict(state_dict)
+
+    def _load_state_dict(self, state_dict: Mapping) -> None:
         if not isinstance(state_dict, Mapping) or "state" not in state_dict or \
                 "param_groups" not in state_dict:
             raise TypeError("state_dict must be a dict with 'state' and 'param_groups', as "
@@ -389,8 +419,8 @@ class Optimizer:
             i = int(i)
             step = d.get("step", 0)
             if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
-                    or step < 0:
-                raise ValueError(f"{where}['step'] must be an integer >= 0, got {step!r}")
+                    or not 0 <= step <= _MAX_STEP:
+                raise ValueError(f"{where}['step'] must be an integer in [0, 2**62], got {step!r}")
             p = self._arrays[i]
             bufs = {}
             for name, arr in d.items():

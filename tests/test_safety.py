@@ -1,0 +1,137 @@
+"""Misuse that must not corrupt memory or state: arrays changed after binding,
+grads dropped mid-step, concurrent snapshots, bad checkpoints of unbound
+optimizers, hyperparameters edited in place."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import fastoptim as fo
+
+
+def test_a_resized_param_is_refused_not_written():
+    W = np.zeros(1 << 20)
+    opt = fo.SGD([W])
+    W.resize(4, refcheck=False)  # the bound buffer is gone
+    with pytest.raises(ValueError, match=r"params\[0\] was resized or reshaped"):
+        opt.step([np.ones(4)])
+
+
+def test_a_param_reshaped_in_place_is_refused():
+    W = np.zeros((4, 3))
+    opt = fo.SGD({"W": W})
+    W.shape = (3, 4)
+    with pytest.raises(ValueError, match=r"params\['W'\] was resized or reshaped"):
+        opt.step({"W": np.ones((3, 4))})
+
+
+def test_a_state_buffer_made_read_only_is_refused_before_any_write():
+    p = [np.zeros(3), np.zeros(5)]
+    opt = fo.Adam(p)
+    opt.step([np.ones(3), np.ones(5)])
+    before = [x.copy() for x in p]
+    m = opt.state[1]["exp_avg"]
+    m.flags.writeable = False
+    frozen = m.copy()
+    with pytest.raises(ValueError, match=r"state\[1\]\['exp_avg'\] has become read-only"):
+        opt.step([np.ones(3), np.ones(5)])
+    np.testing.assert_array_equal(m, frozen)
+    for a, b in zip(p, before):
+        np.testing.assert_array_equal(a, b)
+    assert opt.state[0]["step"] == 1
+
+
+def test_grads_dropped_from_the_list_during_a_step_stay_alive():
+    n = 8 << 20
+    p = np.zeros(n, np.float32)
+    opt = fo.Adam([p], lr=1e-3)
+    grads = [np.ones(n, np.float32)]
+
+    def drop():
+        time.sleep(0.002)
+        grads[0] = None
+
+    t = threading.Thread(target=drop)
+    t.start()
+    opt.step(grads)
+    t.join()
+    assert np.all(p == p[0]) and p[0] < 0
+
+
+def test_state_dict_during_a_step_sees_the_step_whole_or_not_at_all():
+    n = 4 << 20
+    p = np.zeros(n, np.float32)
+    opt = fo.Adam([p], lr=1e-3)
+    g = [np.ones(n, np.float32)]
+    snapshots = []
+    stop = threading.Event()
+
+    def snap():
+        while not stop.is_set() and len(snapshots) < 20:
+            snapshots.append(opt.state_dict())
+
+    t = threading.Thread(target=snap)
+    t.start()
+    for _ in range(5):
+        opt.step(g)
+    stop.set()
+    t.join()
+    assert snapshots
+    for sd in snapshots:
+        st = sd["state"][0]
+        m = st["exp_avg"]
+        assert m.min() == m.max(), "a snapshot holds half a step"
+        expected = 1.0 - 0.9 ** st["step"] if st["step"] else 0.0
+        assert m[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_load_state_dict_rejects_a_step_count_beyond_int64_and_changes_nothing():
+    p = [np.zeros(3)]
+    opt = fo.Adam(p, lr=0.1)
+    opt.step([np.ones(3)])
+    sd = opt.state_dict()
+    exp_avg = sd["state"][0]["exp_avg"].copy()
+    sd["param_groups"][0]["lr"] = 0.5
+    sd["state"][0]["exp_avg"][:] = 7.0
+    sd["state"][0]["step"] = 2**63
+    with pytest.raises(ValueError, match=r"\['step'\] must be an integer in \[0, 2\*\*62\]"):
+        opt.load_state_dict(sd)
+    assert opt.param_groups[0]["lr"] == 0.1
+    np.testing.assert_array_equal(opt.state[0]["exp_avg"], exp_avg)
+
+
+def test_a_pending_state_that_does_not_fit_is_kept_for_the_right_params():
+    src = fo.Adam([np.zeros(3)])
+    src.step([np.ones(3)])
+    opt = fo.Adam(lr=1e-3)  # course style: no params yet
+    opt.load_state_dict(src.state_dict())
+    for _ in range(2):  # a wrong model is refused, every time
+        with pytest.raises(ValueError, match="has shape"):
+            opt.update([np.zeros(4)], [np.ones(4)])
+    params = [np.zeros(3)]
+    opt.update(params, [np.ones(3)])
+    assert opt.state[0]["step"] == 2  # continued from the loaded state
+
+
+def test_hyperparameter_sequences_edited_in_place_are_revalidated():
+    p = [np.zeros(3)]
+    opt = fo.Adam(p)
+    opt.param_groups[0]["betas"] = np.array([0.9, 0.999])
+    opt.step([np.ones(3)])
+    opt.param_groups[0]["betas"][1] = 5.0
+    with pytest.raises(ValueError, match=r"betas\[1\] must be < 1.0"):
+        opt.step([np.ones(3)])
+    opt.param_groups[0]["betas"][1] = 0.99  # a valid in-place edit is used
+    before = p[0].copy()
+    opt.step([np.ones(3)])
+    assert not np.array_equal(p[0], before)
+
+
+@pytest.mark.parametrize("init", [fo.init.he_normal_, fo.init.xavier_uniform_,
+                                  fo.init.lecun_normal_])
+def test_initializing_an_empty_array_is_a_no_op(init):
+    a = np.empty((0, 10), np.float32)
+    assert init(a, seed=0) is a
+    assert fo.init.he_normal((0, 10), seed=0).shape == (0, 10)
