@@ -22,7 +22,7 @@ cp "$build"/_core*.so "$pkg/fastoptim/"
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   tests=(tests/test_kernels.py tests/test_errors.py tests/test_nonfinite.py tests/test_config.py)
-  for t in tests/test_random.py tests/test_init.py tests/test_threads.py; do
+  for t in tests/test_random.py tests/test_init.py tests/test_threads.py tests/test_safety.py; do
     [ -f "$t" ] && tests+=("$t")
   done
 fi
