@@ -153,7 +153,8 @@ class RefOptimizer:
                 self.state[i][slot] = np.full_like(self.params[i], _initial(self.name, h))
 
     def step(self, grads) -> None:
-        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
+        assert len(self.params) == len(grads)
+        for i, (p, g) in enumerate(zip(self.params, grads)):
             self._ensure(i)
             st = self.state[i]
             st["step"] += 1

@@ -65,7 +65,8 @@ def _snapshot(opt):
 
 def _assert_unchanged(opt, before):
     params, sd, groups = _snapshot(opt)
-    for i, (a, b) in enumerate(zip(params, before[0], strict=True)):
+    assert len(params) == len(before[0])
+    for i, (a, b) in enumerate(zip(params, before[0])):
         assert_same_bits(a, b, f"param {i} after the refused call")
     assert sd["state"].keys() == before[1]["state"].keys()
     for i, st in sd["state"].items():

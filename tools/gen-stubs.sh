@@ -16,7 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 # working tree's package is used when it has a built extension (dev builds),
 # else the installed one.
 pypath="${PYTHONPATH:-}"
-if compgen -G "python/fastoptim/_core*.so" >/dev/null; then
+suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+if [ -f "python/fastoptim/_core$suffix" ]; then
   pypath="$PWD/python${pypath:+:$pypath}"
 fi
 env -u FASTOPTIM_ISA -u FASTOPTIM_NUM_THREADS PYTHONPATH="$pypath" \
