@@ -4,6 +4,7 @@ optimizers, hyperparameters edited in place."""
 
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -22,7 +23,9 @@ def test_a_resized_param_is_refused_not_written():
 def test_a_param_reshaped_in_place_is_refused():
     W = np.zeros((4, 3))
     opt = fo.SGD({"W": W})
-    W.shape = (3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # NumPy >= 2.5 deprecates this
+        W.shape = (3, 4)
     with pytest.raises(ValueError, match=r"params\['W'\] was resized or reshaped"):
         opt.step({"W": np.ones((3, 4))})
 
