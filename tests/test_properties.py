@@ -23,6 +23,8 @@ import fastoptim as fo
 from fastoptim import _core
 from fastoptim import reference as R
 
+from _refopt import SLOTS
+
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -31,14 +33,6 @@ N_ERRORS = 150
 N_FILLS = 150
 
 RULES = ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam", "AdamW"]
-SLOTS = {
-    "SGD": (),
-    "Momentum": ("momentum_buffer",),
-    "AdaGrad": ("sum",),
-    "RMSProp": ("square_avg", "momentum_buffer", "grad_avg"),
-    "Adam": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-    "AdamW": ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
-}
 
 
 def unit(lo=0.0, hi=1.0):

@@ -104,7 +104,7 @@ inline DtypeCode check_output_array(PyObject* o, const std::string& label) {
 
 struct ByteRange {
   std::uintptr_t lo, hi;
-  std::size_t owner;  // index of the label in the caller's table
+  std::size_t owner;  // the caller's index of the array
 };
 
 inline ByteRange byte_range(PyObject* arr, std::size_t owner) {

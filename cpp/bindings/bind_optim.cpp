@@ -104,11 +104,10 @@ class Plan {
           writeable(steps.ptr()) && aligned(steps.ptr())))
       throw py::value_error("steps must be a writeable contiguous int64 array of length " +
                             std::to_string(n));
-    keep_.push_back(steps);
+    steps_ = steps;
     auto* step_ptr = reinterpret_cast<std::int64_t*>(proxy(steps.ptr())->data);
 
-    std::vector<ByteRange> ranges;
-    std::vector<std::string> range_labels;
+    std::vector<ByteRange> ranges;  // owner: index into bound_
     for (std::size_t i = 0; i < n; ++i) {
       names_.push_back(py::str(names[i]).cast<std::string>());
       const std::string plabel = label("params", names_[i]);
@@ -123,12 +122,8 @@ class Plan {
       if (t.group < 0) throw py::value_error("groups must be >= 0");
       n_groups_ = std::max(n_groups_, t.group + 1);
       shapes_.push_back(shape_of(p));
-      keep_.push_back(params[i]);
-      bound_.push_back(Bound{p, t.p, tensors_.size(), plabel});
-      if (t.n) {
-        ranges.push_back(byte_range(p, range_labels.size()));
-        range_labels.push_back(plabel);
-      }
+      if (t.n) ranges.push_back(byte_range(p, bound_.size()));
+      bound_.push_back(Bound{params[i], t.p, tensors_.size(), plabel});
 
       py::list slots = py::cast<py::list>(states[i]);
       if (slots.size() > 3) throw py::value_error("at most 3 state buffers per tensor");
@@ -146,12 +141,8 @@ class Plan {
           throw py::value_error(slabel + " has shape " + shape_str(shape_of(s)) + " but " +
                                 plabel + " has shape " + shape_str(shapes_.back()));
         t.s[k] = proxy(s)->data;
-        bound_.push_back(Bound{s, t.s[k], tensors_.size(), slabel});
-        keep_.push_back(slots[k]);
-        if (t.n) {
-          ranges.push_back(byte_range(s, range_labels.size()));
-          range_labels.push_back(slabel);
-        }
+        if (t.n) ranges.push_back(byte_range(s, bound_.size()));
+        bound_.push_back(Bound{slots[k], t.s[k], tensors_.size(), slabel});
       }
       tensors_.push_back(t);
     }
@@ -161,12 +152,11 @@ class Plan {
               [](const ByteRange& a, const ByteRange& b) { return a.lo < b.lo; });
     for (std::size_t k = 1; k < ranges.size(); ++k)
       if (ranges[k].lo < ranges[k - 1].hi)
-        throw py::value_error(range_labels[ranges[k - 1].owner] + " and " +
-                              range_labels[ranges[k].owner] +
+        throw py::value_error(bound_[ranges[k - 1].owner].label + " and " +
+                              bound_[ranges[k].owner].label +
                               " share memory; every parameter and state buffer must be a "
                               "separate array");
     written_ = std::move(ranges);
-    written_labels_ = std::move(range_labels);
   }
 
   std::size_t size() const { return tensors_.size(); }
@@ -223,7 +213,7 @@ class Plan {
  private:
   // A bound array (param or state buffer) and what it was when bound.
   struct Bound {
-    PyObject* obj;
+    py::object array;  // owning: the array lives as long as the plan
     void* data;
     std::size_t tensor;
     std::string label;
@@ -253,11 +243,11 @@ class Plan {
   // after binding would have the kernels write through a stale pointer or
   // into a protected array: refuse the step instead.
   void check_bound(const Bound& b) const {
-    if (proxy(b.obj)->data != b.data || !same_shape(b.obj, shapes_[b.tensor]) ||
-        !c_contiguous(b.obj))
+    PyObject* obj = b.array.ptr();
+    if (proxy(obj)->data != b.data || !same_shape(obj, shapes_[b.tensor]) || !c_contiguous(obj))
       throw py::value_error(b.label + " was resized or reshaped since the optimizer bound it; "
                             "make a new optimizer for the new array");
-    if (!writeable(b.obj)) throw py::value_error(b.label + " has become read-only");
+    if (!writeable(obj)) throw py::value_error(b.label + " has become read-only");
   }
 
   const void* check_grad(PyObject* g, std::size_t i) {
@@ -286,7 +276,7 @@ class Plan {
                                  [](std::uintptr_t lo, const ByteRange& w) { return lo < w.hi; });
       if (it != written_.end() && it->lo < r.hi)
         throw py::value_error(label("grads", name) + " shares memory with " +
-                              written_labels_[it->owner] +
+                              bound_[it->owner].label +
                               "; a gradient must not alias what the step writes");
     }
     return proxy(g)->data;
@@ -297,10 +287,9 @@ class Plan {
   std::vector<std::string> names_;
   std::vector<TensorRef> tensors_;
   std::vector<std::vector<Py_ssize_t>> shapes_;
-  std::vector<Bound> bound_;  // every array the kernels write
-  std::vector<py::object> keep_;  // every bound array stays alive with the plan
+  std::vector<Bound> bound_;  // every array the kernels write, kept alive with the plan
+  py::object steps_;
   std::vector<ByteRange> written_;
-  std::vector<std::string> written_labels_;
   std::mutex mu_;  // one step of a plan at a time, from any number of threads
 };
 

@@ -93,13 +93,8 @@ PYBIND11_MODULE(_core, m) {
   // is reported by the Python package (fastoptim/_config.py) as a warning.
   const std::string forced = env_or_empty("FASTOPTIM_ISA");
   fastoptim::Isa isa;
-  m.attr("_env_isa_ok") = true;
-  if (!forced.empty()) {
-    if (fastoptim::parse_isa(forced, &isa) && fastoptim::set_active_isa(isa)) {
-    } else {
-      m.attr("_env_isa_ok") = false;
-    }
-  }
+  m.attr("_env_isa_ok") = forced.empty() ||
+                          (fastoptim::parse_isa(forced, &isa) && fastoptim::set_active_isa(isa));
   const std::string nthreads = env_or_empty("FASTOPTIM_NUM_THREADS");
   m.attr("_env_threads_ok") = true;
   if (!nthreads.empty()) {
