@@ -100,3 +100,81 @@ def test_matches_reference(case, dtype, mode):
     # The optimizer updated the caller's arrays themselves.
     for p, v in zip(opt.param_groups[0]["params"], params.views):
         assert p is v
+
+
+# The kernels run a scalar head until the param reaches a 64-byte boundary,
+# then the vector loop (cpp/fastoptim/kernels/isa_common.hpp, align_head).
+# Every start offset within a cache line, for param and grad independently,
+# with lengths around the head and the vector width, must still equal the
+# reference bit for bit and leave the neighbours alone.
+LINE = 64
+
+
+def _at_offset(n, dtype, offset_bytes, fill):
+    """A length-n view whose first element sits `offset_bytes` into a cache line."""
+    itemsize = np.dtype(dtype).itemsize
+    buf = np.full(n + 3 * LINE // itemsize, -7.25, dtype)
+    start = ((offset_bytes - buf.ctypes.data) % LINE) // itemsize
+    view = buf[start:start + n]
+    assert n == 0 or view.ctypes.data % LINE == offset_bytes
+    view[...] = fill
+    return buf, view
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name, kw", [("Adam", {"amsgrad": True, "weight_decay": 0.1}),
+                                      ("Momentum", {"momentum": 0.9, "nesterov": True}),
+                                      ("RMSProp", {"centered": True, "momentum": 0.5}),
+                                      ("AdaGrad", {})], ids=["adam", "momentum", "rmsprop",
+                                                             "adagrad"])
+def test_every_alignment(name, kw, dtype, mode):
+    itemsize = np.dtype(dtype).itemsize
+    rng = np.random.default_rng(7)
+    offsets = range(0, LINE, itemsize)
+    sizes = [1, 5, 15, 16, 17, 40, 333]
+    for n in sizes:
+        pbufs, params, gbufs, grads = [], [], [], []
+        for k, off in enumerate(offsets):
+            pb, p = _at_offset(n, dtype, off, rng.standard_normal(n))
+            gb, g = _at_offset(n, dtype, (off + 3 * itemsize * (k % 3)) % LINE,
+                               rng.standard_normal(n) * 0.1)
+            pbufs.append(pb), params.append(p), gbufs.append(gb), grads.append(g)
+        guards = [b.copy() for b in pbufs + gbufs]
+        ref = RefOptimizer(name, [{"params": [p.copy() for p in params], **kw}])
+        opt = getattr(fo, name)(params, **kw)
+        for t in range(3):
+            opt.step(grads)
+            ref.step([g.copy() for g in grads])
+            assert_matches(opt, ref, f"n={n} step {t + 1}: ")
+        for b, before, v in zip(pbufs + gbufs, guards, params + grads):
+            outside = np.ones(b.shape, bool)
+            start = (v.ctypes.data - b.ctypes.data) // itemsize
+            outside[start:start + n] = False
+            assert_same_bits(b[outside], before[outside], f"n={n}: neighbours of a view")
+
+
+def test_state_buffers_share_the_param_offset_in_a_cache_line():
+    # So the head that aligns the param aligns every state buffer too.
+    for dtype in (np.float32, np.float64):
+        itemsize = np.dtype(dtype).itemsize
+        params = [_at_offset(n, dtype, off, 1.0)[1]
+                  for off in range(0, LINE, itemsize) for n in (0, 1, 100, 5000)]
+        params.append(np.ones((3, 4), dtype))
+        params.append(np.array(2.0, dtype))
+        opt = fo.Adam(params, amsgrad=True)
+        opt.step([np.ones_like(p) for p in params])
+        for i, p in enumerate(params):
+            st = opt.state[i]
+            for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+                buf = st[key]
+                assert buf.shape == p.shape and buf.dtype == p.dtype
+                assert buf.flags.c_contiguous and buf.flags.writeable and buf.flags.aligned
+                if p.size:  # an empty array's address means nothing
+                    assert buf.ctypes.data % LINE == p.ctypes.data % LINE, (i, key)
+        # Buffers created by load_state_dict keep the rule as well.
+        fresh = fo.Adam(params, amsgrad=True)
+        fresh.load_state_dict(opt.state_dict())
+        for i, p in enumerate(params):
+            for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+                if p.size:
+                    assert fresh.state[i][key].ctypes.data % LINE == p.ctypes.data % LINE, (i, key)

@@ -15,7 +15,7 @@ namespace FASTOPTIM_ISA_NS {
 namespace {
 
 template <class T>
-void update(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
+void update_span(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
   switch (rule) {
     case Rule::sgd: sgd(c, s, n); break;
     case Rule::momentum: momentum(c, s, n); break;
@@ -23,6 +23,20 @@ void update(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
     case Rule::rmsprop: rmsprop(c, s, n); break;
     case Rule::adam: adam(c, s, n); break;
   }
+}
+
+template <class T>
+Slots<T> advance(const Slots<T>& s, std::size_t k) {
+  auto at = [k](T* q) { return q ? q + k : nullptr; };
+  return Slots<T>{s.p + k, s.g + k, at(s.s0), at(s.s1), at(s.s2)};
+}
+
+// The head up to p's first cache-line boundary, then the rest from there.
+template <class T>
+void update(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
+  const std::size_t head = align_head(s.p, n);
+  if (head) update_span(rule, c, s, head);
+  if (n > head) update_span(rule, c, advance(s, head), n - head);
 }
 
 void update_f32(Rule rule, const Coeffs<float>& c, const Slots<float>& s, std::size_t n) {
@@ -39,11 +53,15 @@ void update_f64(Rule rule, const Coeffs<double>& c, const Slots<double>& s, std:
 template <class T>
 bool all_finite(const T* FASTOPTIM_RESTRICT g, std::size_t n) {
   constexpr std::size_t kBlock = 1024;
-  for (std::size_t start = 0; start < n; start += kBlock) {
-    const std::size_t end = n - start < kBlock ? n : start + kBlock;
+  // The first block ends where g reaches a cache line (see align_head).
+  const std::size_t head = align_head(g, n);
+  for (std::size_t start = 0; start < n;) {
+    const std::size_t len = start == 0 && head ? head : kBlock;
+    const std::size_t end = n - start < len ? n : start + len;
     int bad = 0;
     for (std::size_t i = start; i < end; ++i) bad |= !(g[i] - g[i] == T(0));
     if (bad) return false;
+    start = end;
   }
   return true;
 }

@@ -12,7 +12,7 @@ namespace FASTOPTIM_ISA_NS {
 namespace {
 
 template <class T>
-void probe(ProbeKind kind, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
+void probe_span(ProbeKind kind, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
            T* FASTOPTIM_RESTRICT a, T* FASTOPTIM_RESTRICT b, std::size_t n) {
   const T lr = T(1e-3), mom = T(0.9), b1 = T(0.9), b2 = T(0.999), eps = T(1e-8);
   const T step = T(1e-3) / T(0.1), bc2 = T(0.0316);
@@ -62,6 +62,15 @@ void probe(ProbeKind kind, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT 
       }
       break;
   }
+}
+
+// Aligned like the kernels (optim_isa.cpp): head to p's cache line, then the rest.
+template <class T>
+void probe(ProbeKind kind, T* p, const T* g, T* a, T* b, std::size_t n) {
+  const std::size_t h = align_head(p, n);
+  auto at = [h](T* q) { return q ? q + h : nullptr; };
+  if (h) probe_span(kind, p, g, a, b, h);
+  if (n > h) probe_span(kind, p + h, g + h, at(a), at(b), n - h);
 }
 
 void probe_f32(ProbeKind k, float* p, const float* g, float* a, float* b, std::size_t n) {

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence, cast
 import numpy as np
 
 from .. import _core
-from ._rules import Hyper, RuleSpec
+from ._rules import Hyper, RuleSpec, empty_like_aligned
 
 __all__ = ["Optimizer"]
 
@@ -457,7 +457,7 @@ class Optimizer:
                 buf = self._state[i][k]
                 if name in d:
                     if buf is None:
-                        buf = self._state[i][k] = np.empty_like(self._arrays[i])
+                        buf = self._state[i][k] = empty_like_aligned(self._arrays[i])
                     np.copyto(buf, d[name])
                 elif buf is not None:
                     buf.fill(self._spec.initial(name, hyper))
