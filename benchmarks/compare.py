@@ -215,6 +215,7 @@ def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache,
     else:
         measure(variants, rounds, budget_s)
     by_key = {v.key: summary(v, n) for v in variants}
+    samples = {v.key: v.samples for v in variants}
     rows = []
     for t in threads:
         row = {"rule": rule.name, "dtype": np.dtype(dtype).name, "n": n, "threads": t,
@@ -229,9 +230,27 @@ def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache,
         row["numpy"] = s["min_ns_per_el"] if s else None
         row["numpy_median"] = s["median_ns_per_el"] if s else None
         add_ratios(row)
+        row["fo_over_probe_paired"] = paired_ratio(samples.get(f"fastoptim/{t}"),
+                                                   samples.get(f"probe/{t}"))
+        row["fused_over_fo_paired"] = paired_ratio(samples.get(f"torch_fused/{t}"),
+                                                   samples.get(f"fastoptim/{t}"))
         rows.append(row)
     del opt, ts, variants
     return rows
+
+
+def paired_ratio(xs, ys):
+    """Median over rounds of x/y, each from the same round (seconds apart at most).
+
+    The host's memory bandwidth drifts over seconds to minutes (other
+    tenants); a ratio of two minima can pair a quiet moment of one variant
+    with a busy moment of the other, while a per-round ratio compares the
+    two under the same conditions.
+    """
+    if not xs or not ys:
+        return None
+    pairs = [x / y for x, y in zip(xs, ys) if y > 0]
+    return statistics.median(pairs) if pairs else None
 
 
 def ratio(x, y):
@@ -562,10 +581,12 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
 
 def main_table_md(rows: List[Dict]) -> str:
     headers = ["rule", "dtype", "size", "thr", "fastoptim", "probe", "stream", "NumPy",
-               "torch fused", "torch foreach", "torch loop", "fo/probe", "fused/fo", "NumPy/fo"]
+               "torch fused", "torch foreach", "torch loop", "fo/probe", "fo/probe paired",
+               "fused/fo", "NumPy/fo"]
     body = [[r["rule"], r["dtype"], label(r["n"]), r["threads"], r["fastoptim"], r["probe"],
              r["stream"], r["numpy"], r["torch_fused"], r["torch_foreach"], r["torch_forloop"],
-             r["fo_over_probe"], r["fused_over_fo"], r["numpy_over_fo"]] for r in rows]
+             r["fo_over_probe"], r.get("fo_over_probe_paired"), r["fused_over_fo"],
+             r["numpy_over_fo"]] for r in rows]
     return md_table(headers, body)
 
 
@@ -597,33 +618,43 @@ def verdicts(rows, small, scaling, memory, quick) -> List[List]:
 
     big = [r for r in rows if r["n"] >= 1_000_000]
     adam = [r for r in big if r["rule"] == "adam" and r["dtype"] == "float32"]
+    def probe_target(name, rr):
+        # Judged on the per-round (paired) ratio; the ratio of the minima is
+        # shown beside it, since it is what the main table's column holds.
+        worst = max(rr, key=lambda r: r["fo_over_probe_paired"] or r["fo_over_probe"])
+        w_min = max(rr, key=lambda r: r["fo_over_probe"])
+        paired = worst["fo_over_probe_paired"] or worst["fo_over_probe"]
+        add(f"{name} 1M-50M: fastoptim/probe <= 1.05 (worst case, paired by round)",
+            f"{paired:.3f} ({label(worst['n'])}, {worst['threads']}t); ratio of minima "
+            f"{w_min['fo_over_probe']:.3f} ({label(w_min['n'])}, {w_min['threads']}t)",
+            paired <= 1.05)
+
     if adam:
-        worst = max(adam, key=lambda r: r["fo_over_probe"])
-        add("Adam fp32 1M-50M: fastoptim/probe <= 1.05 (worst case)",
-            f"{worst['fo_over_probe']:.3f} ({label(worst['n'])}, {worst['threads']}t)",
-            worst["fo_over_probe"] <= 1.05)
+        probe_target("Adam fp32", adam)
         fused = [r for r in adam if r["fused_over_fo"] is not None]
         if fused:
             worst = min(fused, key=lambda r: r["fused_over_fo"])
+            # What a loop at the stream probe's speed (the memory limit for
+            # these bytes) would get against torch fused in that same row.
+            bound = ratio(worst["torch_fused"], worst["stream"])
             add("Adam fp32 1M-50M: torch fused/fastoptim >= 1.15 (worst case)",
-                f"{worst['fused_over_fo']:.2f} ({label(worst['n'])}, {worst['threads']}t)",
+                f"{worst['fused_over_fo']:.2f} ({label(worst['n'])}, {worst['threads']}t; "
+                f"torch fused/stream probe there: {bound:.2f})",
                 worst["fused_over_fo"] >= 1.15)
     for rule in RULES:
         for dtype in ("float32", "float64"):
             rr = [r for r in big if r["rule"] == rule.name and r["dtype"] == dtype]
             if not rr or (rule.name == "adam" and dtype == "float32"):
                 continue
-            worst = max(rr, key=lambda r: r["fo_over_probe"])
-            add(f"{rule.name} {dtype} 1M-50M: fastoptim/probe <= 1.05 (worst case)",
-                f"{worst['fo_over_probe']:.3f} ({label(worst['n'])}, {worst['threads']}t)",
-                worst["fo_over_probe"] <= 1.05)
+            probe_target(f"{rule.name} {dtype}", rr)
     for rule in RULES:
         for dtype in ("float32", "float64"):
-            rr = [r for r in rows if r["rule"] == rule.name and r["dtype"] == dtype
-                  and r["n"] == 1_000_000 and r["threads"] == 1 and r["numpy_over_fo"]]
-            if rr:
-                add(f"{rule.name} {dtype} 1M: NumPy/fastoptim >= 10",
-                    f"{rr[0]['numpy_over_fo']:.1f}", rr[0]["numpy_over_fo"] >= 10)
+            rr = {r["threads"]: r for r in rows if r["rule"] == rule.name
+                  and r["dtype"] == dtype and r["n"] == 1_000_000 and r["numpy_over_fo"]}
+            if 1 in rr:  # judged on one thread; NumPy runs on one
+                two = f", 2 threads {rr[2]['numpy_over_fo']:.1f}" if 2 in rr else ""
+                add(f"{rule.name} {dtype} 1M: NumPy/fastoptim >= 10 (1 thread)",
+                    f"{rr[1]['numpy_over_fo']:.1f}{two}", rr[1]["numpy_over_fo"] >= 10)
     s = [r for r in small if r["rule"] == "adam" and r["threads"] == 1]
     if s:
         s = s[0]
@@ -757,6 +788,10 @@ def main(argv=None) -> int:
     gc.collect()
     log()
     log("## ns per element per step (min over interleaved rounds)")
+    log()
+    log("fo/probe is the ratio of the two minima; \"fo/probe paired\" the median over rounds "
+        "of the ratio within each round (robust to the host's bandwidth drifting between "
+        "rounds).")
     log()
     log(main_table_md(rows))
     log()
