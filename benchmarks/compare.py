@@ -49,7 +49,6 @@ if str(HERE) not in sys.path:
 
 import fastoptim as fo  # noqa: E402
 from fastoptim import _core  # noqa: E402
-from fastoptim.optim._rules import empty_like_aligned  # noqa: E402
 from _workloads import (RULES, RULES_BY_NAME, RefStepper, TorchStepper,  # noqa: E402
                         check_against_reference, import_torch, make_arrays)
 
@@ -174,21 +173,19 @@ class ArrayCache:
         return self.arrays
 
 
-def zeros_like_aligned(p: np.ndarray) -> np.ndarray:
-    out = empty_like_aligned(p)
-    out.fill(0)
-    return out
-
-
 def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache, rounds: int,
                  budget_s: float, with_numpy: bool) -> List[Dict]:
     p, g, gpos = cache.get(n, dtype)
-    # The probe's buffers sit where the optimizer puts its state: at the
-    # param's offset within a cache line (fastoptim.optim._rules).
-    a = zeros_like_aligned(p) if rule.buffers >= 1 else None
-    b = zeros_like_aligned(p) if rule.buffers >= 2 else None
     grads = [g]
     opt = rule.fo_cls([p], **rule.fo_kwargs)
+    opt.step(grads)  # creates the optimizer's state
+    # The probes and the NumPy reference work on the optimizer's own state
+    # buffers, so every variant but torch touches the same arrays: for sizes
+    # near the cache's, a variant whose arrays the previous variant left in
+    # cache runs faster, and sharing gives each the same chance of that.
+    bufs = [opt.state[0][slot] for slot in rule.ref_slots] + [None, None]
+    a, b = bufs[0], bufs[1]
+    assert (a is not None) == (rule.buffers >= 1) and (b is not None) == (rule.buffers >= 2)
     probe = _core.probe
     variants: List[Variant] = []
     for t in threads:
