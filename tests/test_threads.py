@@ -178,3 +178,83 @@ def test_functional_calls_from_threads_equal_serial():
     for got, want in zip(out, serial):
         for a, b in zip(got, want):
             assert a.tobytes() == b.tobytes()
+
+
+# How a threaded step shares its work (cpp/fastoptim/optim.cpp, for_each_piece):
+# each thread takes its own share in chunks, then what is left of the others';
+# a worker that wakes after the caller has taken every chunk skips the step.
+# Whatever subset of threads ends up doing the work, the result is the same.
+
+
+def _share_delta(before):
+    after = _core._share_stats()
+    return {k: after[k] - before[k] for k in after}
+
+
+def _big_model(seed, n=300_000):
+    rng = np.random.default_rng(seed)
+    params = {"w": rng.standard_normal(n).astype(np.float32), "v": rng.standard_normal(n // 3),
+              "tiny": rng.standard_normal(7).astype(np.float32)}
+    grads = [{k: rng.standard_normal(v.shape).astype(v.dtype) for k, v in params.items()}
+             for _ in range(4)]
+    return params, grads
+
+
+def _steps(params, grads, steps):
+    opt = fo.Adam(params, lr=1e-2, amsgrad=True)
+    for t in range(steps):
+        opt.step(grads[t % len(grads)])
+    return opt
+
+
+def test_pool_worker_takes_part_and_results_equal_one_thread():
+    steps = 30
+    _core.set_num_threads(1)
+    p1, grads = _big_model(11)
+    o1 = _steps(p1, grads, steps)
+
+    _core.set_num_threads(2)
+    _core.set_parallel_threshold(THRESHOLD)
+    p2, _ = _big_model(11)
+    before = _core._share_stats()
+    o2 = _steps(p2, grads, steps)
+    d = _share_delta(before)
+    assert d["regions"] == steps
+    # ~50 chunks per step: over 30 steps the worker must have taken some.
+    assert d["worker_chunks"] > 0, d
+    _assert_identical(p2, o2.state_dict(), p1, o1.state_dict())
+
+
+def test_step_while_pool_is_busy_runs_every_share_on_the_caller():
+    """A step that finds the pool taken runs alone and must take every share itself."""
+    _core.set_num_threads(2)
+    _core.set_parallel_threshold(THRESHOLD)
+    steps = 20
+    _core.set_num_threads(1)
+    ps, grads = _big_model(12)
+    serial = _steps(ps, grads, steps)
+    _core.set_num_threads(2)
+
+    # A long step keeps the pool busy while the other thread steps.
+    hog = np.zeros(20_000_000, np.float32)
+    hog_opt = fo.Adam([hog], lr=1e-3)
+    hog_grads = [np.ones_like(hog)]
+    stop = threading.Event()
+
+    def keep_pool_busy():
+        while not stop.is_set():
+            hog_opt.step(hog_grads)
+
+    busy = threading.Thread(target=keep_pool_busy)
+    busy.start()
+    try:
+        params, _ = _big_model(12)
+        before = _core._share_stats()
+        opt = _steps(params, grads, steps)
+        d = _share_delta(before)
+    finally:
+        stop.set()
+        busy.join()
+    # The caller of a region that got no worker walks both shares itself.
+    assert d["taken_from_others"] > 0, d
+    _assert_identical(params, opt.state_dict(), ps, serial.state_dict())

@@ -71,7 +71,7 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("n"));
   m.def("get_parallel_threshold", &fastoptim::parallel_threshold,
-        "Bytes a step must move per thread to use more than one thread (default 8 MiB).");
+        "Bytes a step must move per thread to use more than one thread (default 6 MiB).");
   m.def(
       "set_parallel_threshold",
       [](long long n) {
@@ -79,6 +79,18 @@ PYBIND11_MODULE(_core, m) {
         fastoptim::set_parallel_threshold(static_cast<std::size_t>(n));
       },
       py::arg("n"));
+  m.def(
+      "_share_stats",
+      [] {
+        const fastoptim::ShareStats s = fastoptim::share_stats();
+        py::dict d;
+        d["regions"] = s.regions;
+        d["worker_chunks"] = s.worker_chunks;
+        d["taken_from_others"] = s.taken_from_others;
+        return d;
+      },
+      "Counters of multi-threaded steps since start (tests and diagnostics): regions, chunks "
+      "taken by pool workers, chunks taken from another thread's share.");
   m.def("compiler", [] {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;

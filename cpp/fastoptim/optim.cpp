@@ -25,11 +25,13 @@ const OptimKernels& kernels() {
 }
 
 // Bytes a step must move per thread before a second thread pays for its
-// wake-up. Measured on 2 cores (benchmarks/results, threshold sweep, float32):
-// Adam (28 B/element) gains from splitting at 1M elements (1.23x) but loses at
-// 512K (0.76x); SGD (12 B/element) gains at 2M (1.12x) and loses at 1M
-// (0.70x). 8 MiB per thread puts both boundaries in the right place.
-std::atomic<std::size_t> g_parallel_threshold{std::size_t(8) << 20};
+// wake-up. Waking a sleeping worker costs the caller ~5-7 us on this KVM guest
+// and the worker joins ~10-40 us later (it never delays the step: see
+// parallel_run_shared). Measured on 2 cores, float32, with 1 ms of other work
+// between steps as in training: splitting broke even at about 12 MiB moved
+// (Adam 393K elements 1.06x, 524K 1.17x, 262K 0.93x; SGD 1M 1.08x, 512K
+// 0.85x). 6 MiB per thread: Adam splits from 449K elements, SGD from 1.05M.
+std::atomic<std::size_t> g_parallel_threshold{std::size_t(6) << 20};
 
 template <class T>
 void set_lerp(Coeffs<T>* c, double one_minus_beta) {
@@ -63,6 +65,12 @@ struct alignas(64) Share {
   std::atomic<std::size_t> next{0};
   std::size_t end = 0;
 };
+
+// Counters for tests and diagnostics (share_stats()); one add per thread and
+// region, never per chunk.
+struct {
+  std::atomic<std::uint64_t> regions{0}, worker_chunks{0}, taken_from_others{0};
+} g_share_stats;
 
 // Bytes moved per chunk of a share: small enough that a late thread's share
 // is rebalanced finely (about 2 us of work at this machine's bandwidth), large
@@ -133,19 +141,30 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
   // its own first, so nothing is left undone. Completion is published by the
   // pool's lock, so relaxed counters suffice.
   auto body = [&span, shares, chunk, nt](int t, int) {
+    std::uint64_t taken = 0, from_others = 0;
     for (int k = 0; k < nt; ++k) {
       Share& s = shares[(t + k) % nt];
       for (;;) {
         const std::size_t b = s.next.fetch_add(chunk, std::memory_order_relaxed);
         if (b >= s.end) break;
         span(b, std::min(b + chunk, s.end));
+        ++taken;
+        from_others += k != 0;
       }
     }
+    if (t != 0) g_share_stats.worker_chunks.fetch_add(taken, std::memory_order_relaxed);
+    g_share_stats.taken_from_others.fetch_add(from_others, std::memory_order_relaxed);
   };
-  parallel_for_threads(nt, body);
+  g_share_stats.regions.fetch_add(1, std::memory_order_relaxed);
+  parallel_share(nt, body);
 }
 
 }  // namespace
+
+ShareStats share_stats() {
+  return ShareStats{g_share_stats.regions.load(), g_share_stats.worker_chunks.load(),
+                    g_share_stats.taken_from_others.load()};
+}
 
 std::size_t parallel_threshold() { return g_parallel_threshold.load(std::memory_order_relaxed); }
 void set_parallel_threshold(std::size_t n) {

@@ -44,9 +44,17 @@ bool grads_finite(const TensorRef* tensors, std::size_t count);
 
 // A step (or grad check) runs on min(num_threads(), bytes moved / threshold)
 // threads, so below this many bytes it stays on the caller's thread (waking
-// a worker costs more than it saves). Default 8 MiB, measured: see optim.cpp.
+// a worker costs more than it saves). Default 6 MiB, measured: see optim.cpp.
 std::size_t parallel_threshold();
 void set_parallel_threshold(std::size_t n);
+
+// Since the process started: multi-threaded steps and grad checks, chunks
+// taken by pool workers (not the caller), and chunks a thread took from
+// another thread's share. For tests and diagnostics.
+struct ShareStats {
+  std::uint64_t regions, worker_chunks, taken_from_others;
+};
+ShareStats share_stats();
 
 // Per-ISA kernel table (optim_isa.cpp).
 struct OptimKernels {

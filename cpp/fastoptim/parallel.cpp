@@ -44,7 +44,7 @@ class Pool {
     wanted_.store(std::max(1, n), std::memory_order_relaxed);
   }
 
-  void run(int nt, ParallelFn fn, void* ctx) {
+  void run(int nt, ParallelFn fn, void* ctx, bool shared) {
     nt = std::max(1, std::min(nt, wanted()));
     std::unique_lock<std::mutex> run(run_mutex_, std::defer_lock);
     if (nt == 1 || !run.try_lock()) {
@@ -64,13 +64,24 @@ class Pool {
       fn_ = fn;
       ctx_ = ctx;
       nt_ = nt;
+      shared_ = shared;
+      open_ = true;
       pending_ = nt - 1;
+      running_ = 0;
       ++generation_;
     }
     wake_.notify_all();
     fn(ctx, 0, nt);
     std::unique_lock<std::mutex> lk(m_);
-    done_.wait(lk, [&] { return pending_ == 0; });
+    if (shared) {
+      // The caller's fn returned: every piece of work has been taken. Workers
+      // that have not joined yet (a sleeping vCPU can take tens of
+      // microseconds to wake) skip this region; wait only for those inside.
+      open_ = false;
+      done_.wait(lk, [&] { return running_ == 0; });
+    } else {
+      done_.wait(lk, [&] { return pending_ == 0; });
+    }
   }
 
   // fork(): hold the run lock across it so the child never inherits a
@@ -105,6 +116,7 @@ class Pool {
       ParallelFn fn;
       void* ctx;
       int nt;
+      bool shared;
       {
         std::unique_lock<std::mutex> lk(m_);
         wake_.wait(lk, [&] { return generation_ != seen; });
@@ -112,11 +124,15 @@ class Pool {
         fn = fn_;
         ctx = ctx_;
         nt = nt_;
-        if (id >= nt) continue;  // this region needs fewer threads
+        shared = shared_;
+        if (id >= nt) continue;              // this region needs fewer threads
+        if (shared && !open_) continue;      // finished without this worker
+        ++running_;
       }
       fn(ctx, id, nt);
       std::lock_guard<std::mutex> lk(m_);
-      if (--pending_ == 0) done_.notify_one();
+      --running_;
+      if (shared ? running_ == 0 && !open_ : --pending_ == 0) done_.notify_one();
     }
   }
 
@@ -129,7 +145,10 @@ class Pool {
   ParallelFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int nt_ = 1;
-  int pending_ = 0;
+  bool shared_ = false;  // the region's work is shared (parallel_run_shared)
+  bool open_ = false;    // a shared region still admits workers
+  int pending_ = 0;      // static region: workers not yet finished
+  int running_ = 0;      // workers inside the current region's fn
   std::size_t workers_ = 0;
 };
 
@@ -166,6 +185,8 @@ int num_threads() { return pool().wanted(); }
 
 void set_num_threads(int n) { pool().set_wanted(n); }
 
-void parallel_run(int nt, ParallelFn fn, void* ctx) { pool().run(nt, fn, ctx); }
+void parallel_run(int nt, ParallelFn fn, void* ctx) { pool().run(nt, fn, ctx, false); }
+
+void parallel_run_shared(int nt, ParallelFn fn, void* ctx) { pool().run(nt, fn, ctx, true); }
 
 }  // namespace fastoptim

@@ -23,10 +23,25 @@ void set_num_threads(int n);
 using ParallelFn = void (*)(void* ctx, int t, int nt);
 void parallel_run(int nt, ParallelFn fn, void* ctx);
 
+// Like parallel_run, for work that threads share (each takes pieces until
+// none is left, so any subset of the threads, the caller included, completes
+// all of it). Returns once the caller's fn(ctx, 0, nt) has returned and every
+// worker that joined has finished; a worker that wakes after the caller's fn
+// returned does not call fn at all, so a slow wake-up never delays the
+// region.
+void parallel_run_shared(int nt, ParallelFn fn, void* ctx);
+
 // Convenience: runs f(t, nt) for a callable f.
 template <class F>
 void parallel_for_threads(int nt, F& f) {
   parallel_run(
+      nt, [](void* ctx, int t, int n) { (*static_cast<F*>(ctx))(t, n); }, &f);
+}
+
+// The same for shared work (see parallel_run_shared).
+template <class F>
+void parallel_share(int nt, F& f) {
+  parallel_run_shared(
       nt, [](void* ctx, int t, int n) { (*static_cast<F*>(ctx))(t, n); }, &f);
 }
 

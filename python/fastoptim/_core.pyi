@@ -27,6 +27,10 @@ class Plan:
     @property
     def num_groups(self) -> int:
         ...
+def _share_stats() -> dict:
+    """
+    Counters of multi-threaded steps since start (tests and diagnostics): regions, chunks taken by pool workers, chunks taken from another thread's share.
+    """
 def active_isa() -> str:
     """
     ISA level the kernels use now.
@@ -41,7 +45,7 @@ def get_num_threads() -> int:
     ...
 def get_parallel_threshold() -> int:
     """
-    Bytes a step must move per thread to use more than one thread (default 8 MiB).
+    Bytes a step must move per thread to use more than one thread (default 6 MiB).
     """
 def get_random_parallel_threshold() -> int:
     """
