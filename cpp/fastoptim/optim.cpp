@@ -73,8 +73,8 @@ struct {
 } g_share_stats;
 
 // Bytes moved per chunk of a share: small enough that a late thread's share
-// is rebalanced finely (about 2 us of work at this machine's bandwidth), large
-// enough that the atomic per chunk costs nothing measurable.
+// is rebalanced finely (2-5 us of work on this machine, in or out of cache),
+// large enough that the atomic per chunk costs nothing measurable.
 constexpr std::size_t kChunkBytes = std::size_t(256) << 10;
 
 // Calls piece(i, lo, hi) for pieces [lo, hi) of every tensor i, covering all
@@ -153,7 +153,8 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
       }
     }
     if (t != 0) g_share_stats.worker_chunks.fetch_add(taken, std::memory_order_relaxed);
-    g_share_stats.taken_from_others.fetch_add(from_others, std::memory_order_relaxed);
+    if (from_others)
+      g_share_stats.taken_from_others.fetch_add(from_others, std::memory_order_relaxed);
   };
   g_share_stats.regions.fetch_add(1, std::memory_order_relaxed);
   parallel_share(nt, body);
