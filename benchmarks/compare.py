@@ -8,7 +8,8 @@ round, in a fresh seeded random order, for several rounds; the reported figure i
 MINIMUM over rounds of the per-call time (the JSON also keeps the median).
 The machine is shared and noisy, and the minimum is the least disturbed
 estimate of what each implementation can do; ratios compare minima taken
-side by side.
+side by side, and fastoptim/probe is also given paired by round (the median
+of the per-round ratios), which the targets table judges on.
 
 A sample is k back-to-back calls (k chosen so a sample lasts ~2 ms), after
 one untimed call when k > 1, so arrays that fit in cache are measured warm,
@@ -651,6 +652,7 @@ def verdicts(rows, small, scaling, memory, quick) -> List[List]:
 
     big = [r for r in rows if r["n"] >= 1_000_000]
     adam = [r for r in big if r["rule"] == "adam" and r["dtype"] == "float32"]
+
     def probe_target(name, rr):
         # Judged on the per-round (paired) ratio; the ratio of the minima is
         # shown beside it, since it is what the main table's column holds.

@@ -227,7 +227,6 @@ def test_pool_worker_takes_part_and_results_equal_one_thread():
 
 def test_step_while_pool_is_busy_runs_every_share_on_the_caller():
     """A step that finds the pool taken runs alone and must take every share itself."""
-    _core.set_num_threads(2)
     _core.set_parallel_threshold(THRESHOLD)
     steps = 20
     _core.set_num_threads(1)
