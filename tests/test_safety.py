@@ -132,6 +132,39 @@ def test_hyperparameter_sequences_edited_in_place_are_revalidated():
     assert not np.array_equal(p[0], before)
 
 
+def test_hyperparameter_edits_after_many_unchanged_steps_are_seen():
+    # Unchanged immutable values skip revalidation (same objects); any
+    # replacement, an equal-looking one of another type included, and any
+    # in-place edit of a mutable sequence must still be checked.
+    p = [np.zeros(3)]
+    opt = fo.Adam(p)
+    g = [np.ones(3)]
+    for _ in range(5):
+        opt.step(g)
+    group = opt.param_groups[0]
+    group["betas"] = (0.9, 1.5)
+    with pytest.raises(ValueError, match=r"betas\[1\] must be < 1.0"):
+        opt.step(g)
+    group["betas"] = [0.9, 0.999]  # a list: mutable, compared by value every step
+    opt.step(g)
+    group["betas"][0] = -0.5
+    with pytest.raises(ValueError, match=r"betas\[0\]"):
+        opt.step(g)
+    group["betas"] = (0.9, 0.999)
+    group["amsgrad"] = 1  # 1 == True, but not a bool
+    with pytest.raises(TypeError, match="amsgrad"):
+        opt.step(g)
+    group["amsgrad"] = False
+    group["lr"] = float("nan")
+    with pytest.raises(ValueError, match="lr"):
+        opt.step(g)
+    group["lr"] = 0.5  # a real change of value takes effect
+    before = p[0].copy()
+    opt.step(g)
+    assert np.abs(p[0] - before).max() > 0.1
+    assert opt.state[0]["step"] == 7
+
+
 @pytest.mark.parametrize("init", [fo.init.he_normal_, fo.init.xavier_uniform_,
                                   fo.init.lecun_normal_])
 def test_initializing_an_empty_array_is_a_no_op(init):

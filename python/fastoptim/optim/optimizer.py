@@ -84,6 +84,13 @@ _SCALAR_TYPES = frozenset({float, int, bool, str, type(None)})
 _MAX_STEP = 1 << 62  # step counts are int64 in C++; far beyond any real run
 
 
+def _immutable(values: tuple) -> bool:
+    """Whether every value is a scalar or a tuple of scalars (so identity implies equality)."""
+    return all(type(v) in _SCALAR_TYPES
+               or (type(v) is tuple and _SCALAR_TYPES.issuperset(map(type, v)))
+               for v in values)
+
+
 def _cache_key(raw: tuple):
     """What the validation of a group's hyperparameters depends on: types and values.
 
@@ -163,7 +170,7 @@ class Optimizer:
             [None] * len(self._spec.slots) for _ in arrays
         ]
         self._packed: List[Optional[tuple]] = [None] * len(groups)
-        self._raw: List[Optional[tuple]] = [None] * len(groups)
+        self._raw: List[Optional[tuple]] = [None] * len(groups)  # see _hypers
         for gi, h in enumerate(checked):
             self._ensure_slots(gi, h)
         self._rebuild_plan()
@@ -212,11 +219,20 @@ class Optimizer:
         get = self._get_hypers
         multi = len(self.param_groups) > 1
         for gi, group in enumerate(self.param_groups):
+            # self._raw[gi]: (cache key, the value objects themselves when all
+            # are immutable) as of the last validation, or None.
+            cached = self._raw[gi]
             try:
-                raw = _cache_key(get(group))
-                same = raw == self._raw[gi]
+                values = get(group)
+                if cached is not None and cached[1] is not None and all(
+                        map(operator.is_, values, cached[1])):
+                    # The very same immutable objects: nothing can have changed.
+                    out.append(self._packed[gi])
+                    continue
+                key = _cache_key(values)
+                same = cached is not None and key == cached[0]
             except Exception:
-                raw, same = None, False
+                values, key, same = None, None, False
             if not same:
                 for k in hyper_keys:
                     if k not in group:
@@ -225,7 +241,7 @@ class Optimizer:
                 if self._ensure_slots(gi, h):
                     self._rebuild_plan()
                 self._packed[gi] = self._spec.pack(h)
-                self._raw[gi] = raw
+            self._raw[gi] = (key, values if values is not None and _immutable(values) else None)
             out.append(self._packed[gi])
         return out
 
