@@ -41,11 +41,10 @@ def _correct_first():
 
 
 @pytest.fixture(autouse=True)
-def _restore_threads():
-    old = _core.get_num_threads()
+def _restore_torch_threads():
+    """torch's thread count; conftest.py restores fastoptim's."""
     old_torch = TORCH.get_num_threads() if TORCH is not None else None
     yield
-    _core.set_num_threads(old)
     if TORCH is not None:
         TORCH.set_num_threads(old_torch)
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import fastoptim as fo
-from _workloads import RULES, RefStepper, check_against_reference, make_arrays
+from _workloads import RULES, RefStepper, check_all_rules, make_arrays, small_model
 
 SIZES = [1_000, 100_000, 1_000_000, 10_000_000, 50_000_000]
 BIG = 10_000_000
@@ -43,9 +43,7 @@ def _record(benchmark, n_elements: int) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _correct_first():
     # A broken kernel must not produce a timing: check every rule and dtype once.
-    for rule in RULES:
-        for dtype in (np.float32, np.float64):
-            check_against_reference(rule, dtype=dtype)
+    check_all_rules()
 
 
 @pytest.mark.parametrize("threads", THREADS, ids=lambda t: f"{t}t")
@@ -93,8 +91,7 @@ def test_numpy_reference(benchmark, rule, n):
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 def test_small_model_fastoptim(benchmark, rule, threads):
     fo.set_num_threads(threads)
-    params = [make_arrays(1_000, np.float32, seed=i)[0] for i in range(100)]
-    grads = [make_arrays(1_000, np.float32, seed=1000 + i)[1] for i in range(100)]
+    params, grads = small_model()
     opt = rule.fo_cls(params, **rule.fo_kwargs)
     benchmark.group = f"{rule.name}-100x1K"
     benchmark(opt.step, grads)
@@ -103,8 +100,7 @@ def test_small_model_fastoptim(benchmark, rule, threads):
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
 def test_small_model_numpy_reference(benchmark, rule):
-    params = [make_arrays(1_000, np.float32, seed=i)[0] for i in range(100)]
-    grads = [make_arrays(1_000, np.float32, seed=1000 + i)[1] for i in range(100)]
+    params, grads = small_model()
     ref = RefStepper(rule, params)
     benchmark.group = f"{rule.name}-100x1K"
     benchmark(ref.step, grads)

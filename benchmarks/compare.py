@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import gc
-import importlib.util
-import inspect
 import json
 import math
 import os
@@ -51,7 +49,7 @@ if str(HERE) not in sys.path:
 import fastoptim as fo  # noqa: E402
 from fastoptim import _core  # noqa: E402
 from _workloads import (RULES, RULES_BY_NAME, RefStepper, TorchStepper,  # noqa: E402
-                        check_against_reference, import_torch, make_arrays)
+                        check_all_rules, import_torch, make_arrays, probe_fn, small_model)
 
 TORCH = import_torch()
 SAMPLE_S = 0.002  # target duration of one timed sample (k back-to-back calls)
@@ -186,14 +184,11 @@ def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache,
     # cache runs faster, and sharing gives each the same chance of that.
     bufs = [opt.state[0][slot] for slot in rule.ref_slots] + [None, None]
     a, b = bufs[0], bufs[1]
-    assert (a is not None) == (rule.buffers >= 1) and (b is not None) == (rule.buffers >= 2)
-    probe = _core.probe
     variants: List[Variant] = []
     for t in threads:
         variants.append(Variant(f"fastoptim/{t}", lambda: opt.step(grads), t))
-        variants.append(Variant(f"probe/{t}", lambda t=t: probe(rule.probe, p, g, a, b, t), t))
-        variants.append(Variant(f"stream/{t}", lambda t=t: probe(rule.stream, p, gpos, a, b, t),
-                                t))
+        variants.append(Variant(f"probe/{t}", probe_fn(rule.probe, p, g, a, b, t), t))
+        variants.append(Variant(f"stream/{t}", probe_fn(rule.stream, p, gpos, a, b, t), t))
     ts = None
     if TORCH is not None:
         ts = TorchStepper(TORCH, rule, [p], [g])
@@ -274,8 +269,7 @@ def bench_small_model(rounds: int, budget_s: float) -> List[Dict]:
     rows = []
     n_t, size = 100, 1_000
     for rule in RULES:
-        params = [make_arrays(size, np.float32, seed=i)[0] for i in range(n_t)]
-        grads = [make_arrays(size, np.float32, seed=1000 + i)[1] for i in range(n_t)]
+        params, grads = small_model(n_t, size)
         opt = rule.fo_cls(params, **rule.fo_kwargs)
         ref = RefStepper(rule, [x.copy() for x in params])
         variants = [Variant("fastoptim/1", lambda: opt.step(grads), 1),
@@ -378,7 +372,7 @@ def suggest_threshold(rows: List[Dict]) -> Dict:
             if all(x["gapped_split_speedup"] >= 1.05 for x in rr[i:]):
                 cross = r["n"]
                 break
-        step_bytes = {"sgd": 12, "adam": 28}.get(rule_name, 20)  # float32, per element
+        step_bytes = RULES_BY_NAME[rule_name].bytes_per_element_factor * 4  # float32
         out[rule_name] = {"two_threads_win_from": cross,
                           "suggested_threshold": None if cross is None
                           else cross * step_bytes // 2}
@@ -418,8 +412,8 @@ def bench_overheads(rounds: int) -> Dict:
     out["pool_round_trip_ns"] = two - one
     a = np.zeros(64, np.float32)
     fo.set_num_threads(2)
-    pr2 = per_call(lambda: _core.probe("stream1", p, g, a, None, 2))
-    pr1 = per_call(lambda: _core.probe("stream1", p, g, a, None, 1))
+    pr2 = per_call(probe_fn("stream1", p, g, a, None, 2))
+    pr1 = per_call(probe_fn("stream1", p, g, a, None, 1))
     out["probe_pool_round_trip_ns"] = pr2 - pr1
     _core.set_parallel_threshold(DEFAULT_THRESHOLD)
     fo.set_num_threads(2)
@@ -571,20 +565,10 @@ def _blas_name() -> str:
 # Initializer rows (benchmarks/init_report.py, written by another engineer)
 
 
-def init_report_rows(quick: bool):
-    path = HERE / "init_report.py"
-    if not path.exists():
-        return None, (f"{path.relative_to(HERE.parent)} not found: initializer table skipped "
-                      "(it provides init_rows(...) -> list[dict])")
+def init_report_rows():
     try:
-        spec = importlib.util.spec_from_file_location("init_report", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        fn = mod.init_rows
-        params = inspect.signature(fn).parameters
-        kwargs = {"quick": quick} if "quick" in params else {}
-        rows = fn(**kwargs)
-        return list(rows), None
+        import init_report
+        return list(init_report.init_rows()), None
     except Exception as e:  # noqa: BLE001 - its failure must not lose our numbers
         return None, f"benchmarks/init_report.py failed: {type(e).__name__}: {e}"
 
@@ -790,9 +774,7 @@ def main(argv=None) -> int:
         log("- torch not importable: torch columns are empty")
     log()
 
-    for rule in RULES:  # a wrong kernel must fail loudly, not be timed
-        for dtype in (np.float32, np.float64):
-            check_against_reference(rule, dtype=dtype)
+    check_all_rules()  # a wrong kernel must fail loudly, not be timed
     log("Correctness: every rule x dtype equals the NumPy reference bit for bit after 2 steps.")
     log()
 
@@ -855,9 +837,11 @@ def main(argv=None) -> int:
                     4_194_304])
     sweep = bench_threshold(sweep_sizes, rounds, budget / 2)
     suggestion = suggest_threshold(sweep)
+    el_bytes = {r: RULES_BY_NAME[r].bytes_per_element_factor * 4 for r in ("adam", "sgd")}
     log(f"## Parallel threshold sweep (float32; default threshold {DEFAULT_THRESHOLD} bytes "
         f"per thread: 2 threads from {2 * DEFAULT_THRESHOLD} bytes moved, i.e. "
-        f"{2 * DEFAULT_THRESHOLD // 28} Adam or {2 * DEFAULT_THRESHOLD // 12} SGD elements)")
+        f"{2 * DEFAULT_THRESHOLD // el_bytes['adam']} Adam or "
+        f"{2 * DEFAULT_THRESHOLD // el_bytes['sgd']} SGD elements)")
     log()
     log(f"Back to back: min over interleaved rounds. After {GAP_S * 1e3:g} ms of other work: "
         "median of single steps, each after that much busy work on the calling thread (the "
@@ -896,7 +880,7 @@ def main(argv=None) -> int:
     log(md_table(["target", "measured", ""], checks))
     log()
 
-    init_rows, note = init_report_rows(quick)
+    init_rows, note = init_report_rows()
     log("## Initializers (benchmarks/init_report.py)")
     log()
     if init_rows is None:

@@ -28,17 +28,10 @@ import numpy as np
 from fastoptim import _core
 from fastoptim.random import Generator
 from fastoptim.reference import random as ref
+from _workloads import import_torch
 
 
-def _import_torch():
-    try:
-        import torch
-    except Exception:  # noqa: BLE001 - any import failure means "no torch column"
-        return None
-    return torch
-
-
-TORCH = _import_torch()
+TORCH = import_torch()
 DISTS = ("normal", "uniform")
 DTYPES = (np.float32, np.float64)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastoptim as fo
-from fastoptim import _core, reference
+from fastoptim import reference
 
 OPTIMIZERS = [
     lambda p, **kw: fo.SGD(p, lr=0.1, **kw),
@@ -33,21 +33,13 @@ def _assert_same(before, opt, params):
                 np.testing.assert_array_equal(new_sd["state"][i][k], v)
 
 
-@pytest.fixture(params=[False, True], ids=["serial", "threaded"])
-def threaded(request):
-    before = (_core.get_parallel_threshold(), _core.get_num_threads())
-    if request.param:
-        _core.set_parallel_threshold(64)
-        _core.set_num_threads(2)
-    yield request.param
-    _core.set_parallel_threshold(before[0])
-    _core.set_num_threads(before[1])
-
-
 @pytest.mark.parametrize("make", OPTIMIZERS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_nonfinite_step_is_skipped_whole(make, dtype, bad, threaded):
+@pytest.mark.parametrize("threads", ["serial", "threaded"])
+def test_nonfinite_step_is_skipped_whole(make, dtype, bad, threads, request):
+    if threads == "threaded":
+        request.getfixturevalue("threaded")
     rng = np.random.default_rng(0)
     params = [rng.standard_normal(n).astype(dtype) for n in (7, 5000, 33)]
     opt = make(params, skip_nonfinite=True)

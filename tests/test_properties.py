@@ -21,9 +21,8 @@ from hypothesis import strategies as st
 
 import fastoptim as fo
 from fastoptim import _core
-from fastoptim import reference as R
 
-from _refopt import SLOTS
+from _refopt import SLOTS, _initial, needed_slots, reference_step, ulp_distance
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -98,38 +97,6 @@ def problem(draw):
     )
 
 
-def _initial(rule, slot, h):
-    return h["initial_accumulator_value"] if rule == "AdaGrad" else 0.0
-
-
-def _needed(rule, h):
-    if rule == "RMSProp":
-        return {"square_avg", *(["momentum_buffer"] if h["momentum"] > 0 else []),
-                *(["grad_avg"] if h["centered"] else [])}
-    if rule in ("Adam", "AdamW"):
-        return {"exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if h["amsgrad"] else [])}
-    return set(SLOTS[rule])
-
-
-def _reference_step(rule, h, p, g, state, step):
-    common = dict(lr=h["lr"], weight_decay=h["weight_decay"], maximize=h["maximize"])
-    if rule == "SGD":
-        R.sgd_(p, g, **common)
-    elif rule == "Momentum":
-        R.momentum_(p, g, state["momentum_buffer"], step=step, momentum=h["momentum"],
-                    dampening=h["dampening"], nesterov=h["nesterov"], **common)
-    elif rule == "AdaGrad":
-        R.adagrad_(p, g, state["sum"], step=step, lr_decay=h["lr_decay"], eps=h["eps"], **common)
-    elif rule == "RMSProp":
-        R.rmsprop_(p, g, state["square_avg"], state.get("momentum_buffer"), state.get("grad_avg"),
-                   alpha=h["alpha"], eps=h["eps"], momentum=h["momentum"],
-                   centered=h["centered"], **common)
-    else:
-        R.adam_(p, g, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
-                step=step, beta1=h["betas"][0], beta2=h["betas"][1], eps=h["eps"],
-                amsgrad=h["amsgrad"], decoupled=rule == "AdamW", **common)
-
-
 def _same_bits(a, b):
     """Equal bit for bit, except that any NaN equals any NaN (payloads may differ)."""
     if a.dtype != b.dtype or a.shape != b.shape:
@@ -139,15 +106,6 @@ def _same_bits(a, b):
         return False
     ok = ~nan_a
     return a[ok].tobytes() == b[ok].tobytes()
-
-
-def _ulps(a, b):
-    """Largest distance in units in the last place between a and b (for the failure message)."""
-    if a.size == 0:
-        return 0
-    itype = np.int32 if a.dtype == np.float32 else np.int64
-    ia, ib = a.view(itype).astype(np.int64), b.view(itype).astype(np.int64)
-    return int(np.nanmax(np.abs(ia - ib)))
 
 
 @settings(max_examples=N_EQUIVALENCE, **SETTINGS)
@@ -165,7 +123,8 @@ def test_optimizer_matches_reference(pb):
                   for ti, (shape, dtype) in enumerate(tensors)}
         groups.append({"params": params, **h})
         for name, p in params.items():
-            state = {s: np.full(p.shape, _initial(rule, s, h), p.dtype) for s in _needed(rule, h)}
+            state = {s: np.full(p.shape, _initial(rule, h), p.dtype)
+                     for s in needed_slots(rule, h)}
             ref.append((name, h, p.copy(), state))
     opt = getattr(fo, rule)(groups)
 
@@ -175,18 +134,19 @@ def test_optimizer_matches_reference(pb):
         opt.step(grads)
         with np.errstate(all="ignore"):  # a centered RMSProp may take sqrt(<0) -> NaN, as torch
             for name, h, p, state in ref:
-                _reference_step(rule, h, p, grads[name], state, t)
+                reference_step(rule, p, grads[name], {**state, "step": t}, h)
 
     live = {name: a for g in groups for name, a in g["params"].items()}
     opt_state = opt.state
     for i, (name, h, p, state) in enumerate(ref):
         got = live[name]
         assert _same_bits(got, p), (
-            f"{name} ({got.dtype}, {got.shape}) differs by {_ulps(got, p)} ulp from the reference")
+            f"{name} ({got.dtype}, {got.shape}) differs by {ulp_distance(got, p)} ulp "
+            "from the reference")
         assert opt_state[i]["step"] == pb["steps"]
         for slot, buf in state.items():
             assert _same_bits(opt_state[i][slot], buf), (
-                f"{name}[{slot}] differs by {_ulps(opt_state[i][slot], buf)} ulp")
+                f"{name}[{slot}] differs by {ulp_distance(opt_state[i][slot], buf)} ulp")
 
 
 # -- the error path -------------------------------------------------------------------
@@ -379,6 +339,7 @@ def test_random_fills_match_reference(fx):
                                            *params.values())
         want = np.asarray(want, dtype).reshape(shape)
         assert _same_bits(out, want), (
-            f"{fx['dist']} {dtype.__name__} {shape}: {_ulps(out, want)} ulp from the reference")
+            f"{fx['dist']} {dtype.__name__} {shape}: {ulp_distance(out, want)} ulp "
+            "from the reference")
         counter = (counter + RR.blocks_used(fx["dist"], dtype, n)) % 2**64
         assert gen.counter == counter

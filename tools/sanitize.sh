@@ -5,7 +5,6 @@
 # Usage: tools/sanitize.sh [pytest args...]   (default: the kernel/RNG tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 build=build/asan
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTOPTIM_SANITIZE=ON \
   -Dpybind11_DIR="$(python -m pybind11 --cmakedir)" >/dev/null
@@ -36,6 +35,5 @@ export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_odr_v
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export PYTHONPATH="$pkg"
 export FASTOPTIM_SANITIZED=1
-cd "$root"
 python -c "import fastoptim._core as c, sys; print('sanitized _core from', c.__file__); assert c.__file__.startswith('$pkg')"
 python -m pytest -q -p no:cacheprovider "${tests[@]}"

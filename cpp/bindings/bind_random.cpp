@@ -84,12 +84,6 @@ calls this.
       },
       py::arg("out"), py::arg("seed"), py::arg("stream"), py::arg("counter"),
       "Raw Philox4x32-10 words in the fill layout (known-answer tests).");
-  m.def(
-      "random_blocks_used",
-      [](const std::string& dist, bool f64, std::size_t n) {
-        return fastoptim::blocks_used(parse_dist(dist), f64, n);
-      },
-      py::arg("dist"), py::arg("f64"), py::arg("n"));
   m.def("get_random_parallel_threshold", &fastoptim::random_parallel_threshold,
         "Fills with fewer elements than this run on the caller's thread.");
   m.def(

@@ -11,13 +11,12 @@ Isa detect() {
   __builtin_cpu_init();
   // libgcc's checks include the OS (XCR0) state for the AVX and AVX-512
   // registers, so a kernel that hides them from user space is handled.
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                      __builtin_cpu_supports("bmi2");
-  if (avx512) return Isa::avx512;
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                     __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512dq");
+  if (avx512) return Isa::avx512;
   if (avx2) return Isa::avx2;
 #endif
   return Isa::baseline;

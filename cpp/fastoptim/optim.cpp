@@ -41,22 +41,72 @@ void set_lerp(Coeffs<T>* c, double one_minus_beta) {
   c->lerp_from_end = !(std::abs(c->lerp_w) < T(0.5));
 }
 
+// Computes the scalars of one tensor's update for step number `step` (>= 1).
+template <class T>
+Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step) {
+  Coeffs<T> c{};
+  c.sign = h.maximize ? T(-1) : T(1);
+  c.weight_decay = static_cast<T>(h.weight_decay);
+  c.l2 = h.weight_decay != 0 && !h.decoupled;
+  c.neg_lr = static_cast<T>(-h.lr);
+  switch (rule) {
+    case Rule::sgd: break;
+    case Rule::momentum:
+      c.momentum = static_cast<T>(h.momentum);
+      c.one_minus_dampening = static_cast<T>(1.0 - h.dampening);
+      c.first = step == 1;
+      c.nesterov = h.nesterov;
+      break;
+    case Rule::adagrad: {
+      const double clr = h.lr / (1.0 + static_cast<double>(step - 1) * h.lr_decay);
+      c.neg_lr = static_cast<T>(-clr);
+      c.eps = static_cast<T>(h.eps);
+      break;
+    }
+    case Rule::rmsprop:
+      c.beta2 = static_cast<T>(h.alpha);
+      c.one_minus_beta2 = static_cast<T>(1.0 - h.alpha);
+      set_lerp(&c, 1.0 - h.alpha);
+      c.eps = static_cast<T>(h.eps);
+      c.momentum = static_cast<T>(h.momentum);
+      c.use_momentum = h.momentum > 0;
+      c.centered = h.centered;
+      break;
+    case Rule::adam: {
+      const double s = static_cast<double>(step);
+      const double bc1 = 1.0 - std::pow(h.beta1, s);
+      const double bc2 = 1.0 - std::pow(h.beta2, s);
+      c.neg_lr = static_cast<T>(-(h.lr / bc1));
+      c.bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+      c.beta2 = static_cast<T>(h.beta2);
+      c.one_minus_beta2 = static_cast<T>(1.0 - h.beta2);
+      set_lerp(&c, 1.0 - h.beta1);
+      c.eps = static_cast<T>(h.eps);
+      c.amsgrad = h.amsgrad;
+      c.decoupled = h.decoupled;
+      c.decay = static_cast<T>(1.0 - h.lr * h.weight_decay);
+      break;
+    }
+  }
+  return c;
+}
+
 template <class T>
 Slots<T> slots_at(const TensorRef& t, std::size_t off) {
-  auto at = [off](void* q) { return q ? static_cast<T*>(q) + off : nullptr; };
-  return Slots<T>{static_cast<T*>(t.p) + off, static_cast<const T*>(t.g) + off, at(t.s[0]),
-                  at(t.s[1]), at(t.s[2])};
+  return advance(Slots<T>{static_cast<T*>(t.p), static_cast<const T*>(t.g), static_cast<T*>(t.s[0]),
+                          static_cast<T*>(t.s[1]), static_cast<T*>(t.s[2])},
+                 off);
 }
+
+std::size_t grad_bytes(const TensorRef& t) { return t.dtype == DType::f32 ? 4 : 8; }
 
 // Bytes one element of a tensor moves in an update: param read and written,
 // grad read, each state buffer read and written.
 std::size_t update_bytes(const TensorRef& t) {
   std::size_t arrays = 3;
   for (void* s : t.s) arrays += s ? 2 : 0;
-  return arrays * (t.dtype == DType::f32 ? 4 : 8);
+  return arrays * grad_bytes(t);
 }
-
-std::size_t grad_bytes(const TensorRef& t) { return t.dtype == DType::f32 ? 4 : 8; }
 
 // One thread's share of a parallel step, [next, end) in the concatenated
 // elements of all tensors. A line of its own: threads never contend on it
@@ -84,19 +134,27 @@ constexpr std::size_t kChunkBytes = std::size_t(256) << 10;
 template <class Piece>
 void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
                     std::size_t (*bytes_per_element)(const TensorRef&)) {
+  std::size_t total = 0, bytes = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    total += tensors[i].n;
+    bytes += tensors[i].n * bytes_per_element(tensors[i]);
+  }
+  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
+  const int nt = static_cast<int>(std::min<std::size_t>(
+      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(bytes / threshold, 1)));
+  if (nt <= 1) {
+    for (std::size_t i = 0; i < count; ++i)
+      if (tensors[i].n) piece(i, 0, tensors[i].n);
+    return;
+  }
   // Per-thread scratch, reused: a step allocates nothing once warm. Bound to
   // a local reference: the workers must read the caller's copy, and a lambda
   // naming a thread_local directly would read the worker's own.
   static thread_local std::vector<std::size_t> prefix_scratch;
   std::vector<std::size_t>& prefix = prefix_scratch;
-  prefix.assign(count + 1, 0);
-  std::size_t total = 0, bytes = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    prefix[i] = total;
-    total += tensors[i].n;
-    bytes += tensors[i].n * bytes_per_element(tensors[i]);
-  }
-  prefix[count] = total;
+  prefix.resize(count + 1);
+  prefix[0] = 0;
+  for (std::size_t i = 0; i < count; ++i) prefix[i + 1] = prefix[i] + tensors[i].n;
   auto span = [&](std::size_t begin, std::size_t end) {
     // First tensor whose elements reach past `begin`.
     auto i = static_cast<std::size_t>(
@@ -107,13 +165,6 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
       if (lo < hi) piece(i, lo, hi);
     }
   };
-  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
-  const int nt = static_cast<int>(std::min<std::size_t>(
-      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(bytes / threshold, 1)));
-  if (nt <= 1) {
-    if (total) span(0, total);
-    return;
-  }
   // Each thread owns an equal contiguous share and takes it in chunks; a
   // thread done with its own share takes the remaining chunks of the others.
   // A worker that wakes late (a sleeping vCPU takes microseconds to wake) or
@@ -172,58 +223,6 @@ void set_parallel_threshold(std::size_t n) {
   g_parallel_threshold.store(n, std::memory_order_relaxed);
 }
 
-template <class T>
-Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step) {
-  Coeffs<T> c{};
-  c.sign = h.maximize ? T(-1) : T(1);
-  c.weight_decay = static_cast<T>(h.weight_decay);
-  c.l2 = h.weight_decay != 0 && !h.decoupled;
-  c.neg_lr = static_cast<T>(-h.lr);
-  switch (rule) {
-    case Rule::sgd: break;
-    case Rule::momentum:
-      c.momentum = static_cast<T>(h.momentum);
-      c.one_minus_dampening = static_cast<T>(1.0 - h.dampening);
-      c.first = step == 1;
-      c.nesterov = h.nesterov;
-      break;
-    case Rule::adagrad: {
-      const double clr = h.lr / (1.0 + static_cast<double>(step - 1) * h.lr_decay);
-      c.neg_lr = static_cast<T>(-clr);
-      c.eps = static_cast<T>(h.eps);
-      break;
-    }
-    case Rule::rmsprop:
-      c.beta2 = static_cast<T>(h.alpha);
-      c.one_minus_beta2 = static_cast<T>(1.0 - h.alpha);
-      set_lerp(&c, 1.0 - h.alpha);
-      c.eps = static_cast<T>(h.eps);
-      c.momentum = static_cast<T>(h.momentum);
-      c.use_momentum = h.momentum > 0;
-      c.centered = h.centered;
-      break;
-    case Rule::adam: {
-      const double s = static_cast<double>(step);
-      const double bc1 = 1.0 - std::pow(h.beta1, s);
-      const double bc2 = 1.0 - std::pow(h.beta2, s);
-      c.neg_lr = static_cast<T>(-(h.lr / bc1));
-      c.bc2_sqrt = static_cast<T>(std::sqrt(bc2));
-      c.beta2 = static_cast<T>(h.beta2);
-      c.one_minus_beta2 = static_cast<T>(1.0 - h.beta2);
-      set_lerp(&c, 1.0 - h.beta1);
-      c.eps = static_cast<T>(h.eps);
-      c.amsgrad = h.amsgrad;
-      c.decoupled = h.decoupled;
-      c.decay = static_cast<T>(1.0 - h.lr * h.weight_decay);
-      break;
-    }
-  }
-  return c;
-}
-
-template Coeffs<float> make_coeffs<float>(Rule, const Hyper&, std::int64_t);
-template Coeffs<double> make_coeffs<double>(Rule, const Hyper&, std::int64_t);
-
 void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers) {
   static thread_local std::vector<Coeffs<float>> c32_scratch;
   static thread_local std::vector<Coeffs<double>> c64_scratch;
@@ -231,13 +230,19 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
   std::vector<Coeffs<double>>& c64 = c64_scratch;
   c32.resize(count);
   c64.resize(count);
+  std::int64_t prev_step = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const TensorRef& t = tensors[i];
     const std::int64_t step = ++*t.step;
+    // make_coeffs is pure: a tensor with the previous one's group, step and
+    // dtype (the common case) takes its coefficients as they are.
+    const bool same = i > 0 && t.group == tensors[i - 1].group && step == prev_step &&
+                      t.dtype == tensors[i - 1].dtype;
+    prev_step = step;
     if (t.dtype == DType::f32)
-      c32[i] = make_coeffs<float>(rule, hypers[t.group], step);
+      c32[i] = same ? c32[i - 1] : make_coeffs<float>(rule, hypers[t.group], step);
     else
-      c64[i] = make_coeffs<double>(rule, hypers[t.group], step);
+      c64[i] = same ? c64[i - 1] : make_coeffs<double>(rule, hypers[t.group], step);
   }
   const OptimKernels& k = kernels();
   auto piece = [&](std::size_t i, std::size_t lo, std::size_t hi) {

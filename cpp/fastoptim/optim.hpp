@@ -30,10 +30,6 @@ struct TensorRef {
   int group;           // index into the hypers array
 };
 
-// Computes the scalars of one tensor's update for step number `step` (>= 1).
-template <class T>
-Coeffs<T> make_coeffs(Rule rule, const Hyper& h, std::int64_t step);
-
 // Increments every tensor's step and applies the rule to all tensors. All
 // inputs must have been validated. Large steps use the thread pool.
 void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers);

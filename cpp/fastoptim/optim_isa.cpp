@@ -25,12 +25,6 @@ void update_span(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n
   }
 }
 
-template <class T>
-Slots<T> advance(const Slots<T>& s, std::size_t k) {
-  auto at = [k](T* q) { return q ? q + k : nullptr; };
-  return Slots<T>{s.p + k, s.g + k, at(s.s0), at(s.s1), at(s.s2)};
-}
-
 // The head up to p's first cache-line boundary, then the rest from there.
 template <class T>
 void update(Rule rule, const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {

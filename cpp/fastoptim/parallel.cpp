@@ -33,10 +33,6 @@ class Pool {
  public:
   Pool() : wanted_(cpus_available()) {}
 
-  // Workers are never joined at exit: the process may be tearing down the
-  // interpreter while they sleep; detaching avoids a destructor-order hang.
-  ~Pool() = default;
-
   int wanted() const { return wanted_.load(std::memory_order_relaxed); }
 
   void set_wanted(int n) {
@@ -101,6 +97,8 @@ class Pool {
         std::lock_guard<std::mutex> lk(m_);
         seen = generation_;
       }
+      // Detached, never joined: at exit the process may be tearing down the
+      // interpreter while they sleep, and joining could hang.
       try {
         std::thread([this, id, seen] { worker(id, seen); }).detach();
       } catch (const std::system_error&) {

@@ -4,7 +4,7 @@ fastoptim compiled core: fused optimizer kernels and random fills
 from __future__ import annotations
 import numpy
 import typing
-__all__: list[str] = ['Plan', 'active_isa', 'best_isa', 'compiler', 'get_num_threads', 'get_parallel_threshold', 'get_random_parallel_threshold', 'probe', 'random_bits', 'random_blocks_used', 'random_fill', 'set_isa', 'set_num_threads', 'set_parallel_threshold', 'set_random_parallel_threshold', 'supported_isas']
+__all__: list[str] = ['Plan', 'active_isa', 'best_isa', 'compiler', 'get_num_threads', 'get_parallel_threshold', 'get_random_parallel_threshold', 'probe', 'random_bits', 'random_fill', 'set_isa', 'set_num_threads', 'set_parallel_threshold', 'set_random_parallel_threshold', 'supported_isas']
 class Plan:
     """
     Arrays of an optimizer bound once: params, state buffers and step counters.
@@ -59,8 +59,6 @@ def random_bits(out: typing.Any, seed: typing.SupportsInt | typing.SupportsIndex
     """
     Raw Philox4x32-10 words in the fill layout (known-answer tests).
     """
-def random_blocks_used(dist: str, f64: bool, n: typing.SupportsInt | typing.SupportsIndex) -> int:
-    ...
 def random_fill(out: typing.Any, dist: str, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, counter: typing.SupportsInt | typing.SupportsIndex, params: tuple) -> int:
     """
     Fill ``out`` (float32/float64, C-contiguous, writeable) in place from the

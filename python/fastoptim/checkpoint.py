@@ -136,10 +136,14 @@ def _json_value(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} {obj!r} is not a JSON value")
 
 
-def _encode_optimizer(optimizer: Any, names: Optional[List[str]], arrays: List[np.ndarray],
-                      table: Dict[str, np.ndarray]) -> Dict[str, Any]:
+def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a fastoptim optimizer, got {type(optimizer).__name__}")
+
+
+def _encode_optimizer(optimizer: Any, names: Optional[List[str]], arrays: List[np.ndarray],
+                      table: Dict[str, np.ndarray]) -> Dict[str, Any]:
+    _check_optimizer(optimizer)
     if not optimizer.param_groups:
         raise ValueError(f"optimizer: this {type(optimizer).__name__} has no parameters yet "
                          "(nothing to save); step it once or pass params to its constructor")
@@ -300,15 +304,11 @@ def save(path: PathLike, params: Optional[Params], optimizer: Optional[Optimizer
     Raises:
         TypeError, ValueError: bad arguments, before any file is touched.
     """
-    fspath = os.fspath(path)
-    if not isinstance(fspath, str):
-        fspath = os.fsdecode(fspath)
+    fspath = os.fsdecode(path)
     if params is None:
         if optimizer is None:
             raise TypeError("save() needs params, an optimizer, or both")
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError("optimizer must be a fastoptim optimizer, "
-                            f"got {type(optimizer).__name__}")
+        _check_optimizer(optimizer)
         names, arrays = _optimizer_params(optimizer)
     else:
         names, arrays = _split_params(params, "params")
@@ -504,9 +504,7 @@ def load(path: PathLike, params: Optional[Params] = None,
             or ``optimizer`` (names, shapes, optimizer kind, groups).
         TypeError: a dtype differs or an argument has the wrong type.
     """
-    fspath = os.fspath(path)
-    if not isinstance(fspath, str):
-        fspath = os.fsdecode(fspath)
+    fspath = os.fsdecode(path)
     header, members = _read(fspath)
     try:
         names = header["params"]["names"]
@@ -521,9 +519,7 @@ def load(path: PathLike, params: Optional[Params] = None,
 
     targets: Optional[List[np.ndarray]] = None
     if optimizer is not None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a fastoptim optimizer, "
-                            f"got {type(optimizer).__name__}")
+        _check_optimizer(optimizer)
         if opt_state is None:
             raise ValueError(f"cannot load {fspath!r} into a {type(optimizer).__name__}: the "
                              "checkpoint holds no optimizer state")

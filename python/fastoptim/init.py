@@ -374,13 +374,11 @@ def lecun_normal_(a, *, fan_in=None, seed=None):
 
     Untruncated, as in the lecture (JAX/Keras truncate at 2 sd).
     """
-    _check_array(a)
     return variance_scaling_(a, 1.0, "fan_in", "normal", fan_in=fan_in, seed=seed)
 
 
 def lecun_uniform_(a, *, fan_in=None, seed=None):
     """LeCun (1998): U(-b, b), b = sqrt(3 / fan_in) (variance 1/fan_in)."""
-    _check_array(a)
     return variance_scaling_(a, 1.0, "fan_in", "uniform", fan_in=fan_in, seed=seed)
 
 
@@ -396,10 +394,10 @@ def orthogonal_(a, gain=1.0, *, seed=None):
     if a.ndim < 2:
         raise ValueError(f"a has shape {a.shape}: orthogonal_ needs 2 or more dimensions")
     gen = as_generator(seed)
-    rows = a.shape[0]
-    cols = a.size // rows if rows else 0
     if a.size == 0:
         return a
+    rows = a.shape[0]
+    cols = a.size // rows
     m = gen.normal_(np.empty((max(rows, cols), min(rows, cols)), np.float64))
     q, r = np.linalg.qr(m)
     q = q * np.sign(np.diag(r))

@@ -50,4 +50,11 @@ struct Slots {
   T* s2;
 };
 
+// s moved k elements on: every pointer offset by k, null state slots kept null.
+template <class T>
+Slots<T> advance(const Slots<T>& s, std::size_t k) {
+  auto at = [k](T* q) { return q ? q + k : nullptr; };
+  return Slots<T>{s.p + k, s.g + k, at(s.s0), at(s.s1), at(s.s2)};
+}
+
 }  // namespace fastoptim

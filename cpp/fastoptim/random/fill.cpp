@@ -49,7 +49,8 @@ void random_fill(Dist d, int dtype, void* out, std::size_t n, const FillParams& 
   const RandomKernels& k = kernels();
   const std::size_t item = dtype == 1 ? 8 : 4;
   const bool stream = n * item >= kStreamBytes;
-  const std::size_t g = dtype == 2 ? 64 : group_size(d, dtype == 1);
+  // Raw bits (dtype 2) use the float32 grouping: 64 words per group.
+  const std::size_t g = group_size(d, dtype == 1);
   auto run = [&k, d, dtype, out, &params, stream](std::size_t b, std::size_t e) {
     if (dtype == 0)
       k.fill_f32(d, params, static_cast<float*>(out), b, e, stream);

@@ -2,8 +2,6 @@
 // a time, then the distribution transforms of random/vmath.hpp. The group
 // layout (fill.hpp) is fixed at 16 blocks, independent of the vector width:
 // a level with fewer lanes runs a group as several sub-groups.
-#include <cstring>
-
 #include "fastoptim/kernels/isa_common.hpp"
 #include "fastoptim/random/fill.hpp"
 #include "fastoptim/random/simd.hpp"
@@ -14,7 +12,6 @@ namespace FASTOPTIM_ISA_NS {
 
 namespace {
 
-using simd::bitcast;
 using simd::kLanes32;
 using simd::kLanes64;
 using simd::splat;
@@ -263,7 +260,8 @@ void gen_groups(const Gen& gen, std::size_t g, std::size_t ng, T* buf, long) {
 template <class T, class Gen>
 void drive(const Gen& gen, T* out, std::size_t begin, std::size_t end, bool stream) {
   constexpr std::size_t G = Gen::G;
-  constexpr std::size_t kGroups = kBufBytes / (G * sizeof(T)) ? kBufBytes / (G * sizeof(T)) : 1;
+  constexpr std::size_t kGroups = kBufBytes / (G * sizeof(T));
+  static_assert(kGroups >= 1, "the buffer must hold at least one group");
   alignas(64) T buf[kGroups * G];
   std::size_t i = begin;
   const std::size_t gend = (end + G - 1) / G;

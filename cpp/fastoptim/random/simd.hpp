@@ -39,7 +39,6 @@ typedef std::int32_t vi __attribute__((vector_size(kBytes)));
 typedef float vf __attribute__((vector_size(kBytes)));
 typedef double vd __attribute__((vector_size(kBytes)));
 typedef std::uint64_t vu64 __attribute__((vector_size(kBytes)));
-typedef std::int64_t vi64 __attribute__((vector_size(kBytes)));
 
 constexpr int kLanes32 = kBytes / 4;  // lanes of vu / vf
 constexpr int kLanes64 = kBytes / 8;  // lanes of vd
@@ -56,13 +55,6 @@ inline To bitcast(From v) {
   To t;
   std::memcpy(&t, &v, sizeof(t));
   return t;
-}
-
-template <class V>
-inline V loadu(const void* p) {
-  V v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
 }
 
 template <class V>

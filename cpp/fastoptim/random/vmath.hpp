@@ -31,7 +31,6 @@ using simd::splat;
 using simd::vd;
 using simd::vf;
 using simd::vi;
-using simd::vi64;
 using simd::vu;
 using simd::vu64;
 

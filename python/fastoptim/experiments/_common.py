@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..nn.loss import _labels
+
 #: The course's optimizer line-up with the learning rates its book uses on MNIST.
 BOOK_LR = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "RMSProp": 0.01, "Adam": 0.001}
 
@@ -31,6 +33,18 @@ def make_optimizer(name: str, params, lr: float, **kwargs):
 
 def rng_from(seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def seed_pair(seed) -> tuple[int, int]:
+    """Two ints drawn from ``seed`` (an int, None or a Generator, which advances):
+    the seed of the initial weights and the seed of the batches."""
+    init_seed, batch_seed = rng_from(seed).integers(0, 2**63, 2)
+    return int(init_seed), int(batch_seed)
+
+
+def smoothing_window(iterations: int) -> int:
+    """The moving-average window of the loss curves: 1/20 of the run, 1 to 50."""
+    return max(1, min(50, iterations // 20))
 
 
 def smooth(y: np.ndarray, window: int = 50) -> np.ndarray:
@@ -110,15 +124,14 @@ def _train_iterations(net, opt, x, t, iterations, batch_size, rng, stop_if_not_f
             progress(i)
         if stop_if_not_finite and not np.isfinite(losses[i]):
             break
-    steps = i + 1 if iterations else 1
+    steps = i + 1  # 1 when iterations is 0 (i stays 0 and the totals are 0)
     return losses, 1e3 * t_total / steps, 1e3 * t_opt / steps
 
 
 def evaluate(net, x, t):
     """(accuracy, cross-entropy without any penalty) in evaluation mode."""
     scores = net.predict(x)
-    labels = t.argmax(axis=1) if t.ndim == 2 else t
-    return float(np.mean(scores.argmax(axis=1) == labels)), net.last.forward(scores, t)
+    return float(np.mean(scores.argmax(axis=1) == _labels(t))), net.last.forward(scores, t)
 
 
 def train_epochs(net, opt, ds, *, epochs: int, batch_size: int, rng, losses: bool = False):

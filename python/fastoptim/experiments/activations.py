@@ -8,6 +8,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
+from ..nn.mlp import _init_weight
 from ._common import new_figure, rng_from, save
 
 __all__ = ["activations", "ActivationsResult", "ACTIVATION_CONFIGS"]
@@ -33,7 +34,7 @@ _FUNCS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
 @dataclass
 class ActivationsResult:
     """``activations[label]``: list of per-layer arrays ``(samples, units)``
-    (float32); ``stats[label]``: per-layer dict of summary fractions."""
+    (float32); ``configs``: the (label, activation, weight sd) triples run."""
 
     activations: dict
     configs: tuple
@@ -56,8 +57,6 @@ def activations(*, samples: int = 1000, units: int = 100, layers: int = 5,
     the spread through all layers. Each configuration starts from the same
     input and draws its weights from the same stream.
     """
-    from .. import init as fi
-
     rng = rng_from(seed)
     x = rng.standard_normal((samples, units))
     weight_seed = int(rng.integers(0, 2**63))
@@ -67,14 +66,7 @@ def activations(*, samples: int = 1000, units: int = 100, layers: int = 5,
         h, per_layer = x, []
         for _ in range(layers):
             W = np.empty((h.shape[1], units))
-            if std == "he":
-                fi.he_normal_(W, seed=wrng)
-            elif std == "lecun":
-                fi.lecun_normal_(W, seed=wrng)
-            elif std == "xavier":
-                fi.xavier_normal_(W, seed=wrng)
-            else:
-                fi.normal_(W, 0.0, float(std), seed=wrng)
+            _init_weight(W, std, wrng)
             h = _FUNCS[act](h @ W)
             per_layer.append(h.astype(np.float32))
         acts[label] = per_layer

@@ -9,7 +9,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
-from ._common import load, make_optimizer, new_figure, rng_from, save, smooth, train_iterations
+from ._common import (load, make_optimizer, new_figure, save, seed_pair, smooth,
+                      smoothing_window, train_iterations)
 
 __all__ = ["initializers", "zero_init", "InitializersResult", "ZeroInitResult",
            "INITIALIZER_CHOICES"]
@@ -43,7 +44,7 @@ def initializers(*, iterations: int = 2000, batch_size: int = 128,
     """
     choices = dict(INITIALIZER_CHOICES if choices is None else choices)
     ds = load(data)
-    init_seed, batch_seed = (int(s) for s in rng_from(seed).integers(0, 2**63, 2))
+    init_seed, batch_seed = seed_pair(seed)
     res = InitializersResult({}, {}, {}, ds.name)
     for label, init in choices.items():
         net = MLP(ds.n_features, hidden, ds.n_classes, init=init, seed=init_seed)
@@ -51,7 +52,7 @@ def initializers(*, iterations: int = 2000, batch_size: int = 128,
         loss, _, _ = train_iterations(net, opt, ds.x_train, ds.t_train, iterations=iterations,
                                       batch_size=batch_size, rng=np.random.default_rng(batch_seed))
         res.loss[label] = loss
-        res.smoothed[label] = smooth(loss, max(1, min(50, iterations // 20)))
+        res.smoothed[label] = smooth(loss, smoothing_window(iterations))
         res.test_accuracy[label] = net.accuracy(ds.x_test, ds.t_test)
     if out is not None:
         fig = new_figure(6.0, 4.0)
@@ -92,7 +93,7 @@ def zero_init(*, iterations: int = 300, batch_size: int = 128, hidden: Sequence[
     gradient, which shows nothing about symmetry.
     """
     ds = load(data)
-    init_seed, batch_seed = (int(s) for s in rng_from(seed).integers(0, 2**63, 2))
+    init_seed, batch_seed = seed_pair(seed)
     res = ZeroInitResult({}, {}, {}, ds.name)
     for label, init in (("zeros", "zeros"), ("Xavier (1/√n)", "lecun")):
         net = MLP(ds.n_features, hidden, ds.n_classes, activation=activation, init=init,

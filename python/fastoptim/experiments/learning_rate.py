@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
-from ._common import load, make_optimizer, new_figure, rng_from, save, train_iterations
+from ._common import load, make_optimizer, new_figure, save, seed_pair, train_iterations
 
 __all__ = ["learning_rate", "LearningRateResult"]
 
@@ -42,7 +42,7 @@ def learning_rate(*, rates: Sequence[float] = (10.0, 0.1, 1e-6), iterations: int
     the ReLUs die, after which the network is stuck near chance); with 1e-6
     the loss stays where it started."""
     ds = load(data)
-    init_seed, batch_seed = (int(s) for s in rng_from(seed).integers(0, 2**63, 2))
+    init_seed, batch_seed = seed_pair(seed)
     first = MLP(ds.n_features, hidden, ds.n_classes, seed=init_seed)
     initial = first.loss(ds.x_train, ds.t_train)
     losses, peak, diverged = {}, {}, {}

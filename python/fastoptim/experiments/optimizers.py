@@ -10,7 +10,7 @@ import numpy as np
 
 from ..nn import MLP
 from ._common import (BOOK_LR, check_optimizer_names, load, make_optimizer, new_figure,
-                      rng_from, save, smooth, train_iterations)
+                      save, seed_pair, smooth, smoothing_window, train_iterations)
 
 __all__ = ["optimizers", "OptimizersResult"]
 
@@ -50,19 +50,19 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
     check_optimizer_names(names)
     lr = {n: (BOOK_LR if lr is None else {**BOOK_LR, **lr})[n] for n in names}
     ds = load(data, dtype)
-    init_seed, batch_seed = rng_from(seed).integers(0, 2**63, 2)
+    init_seed, batch_seed = seed_pair(seed)
     res = OptimizersResult({}, {}, {}, {}, {}, {}, lr, ds.name)
     for name in names:
         net = MLP(ds.n_features, hidden, ds.n_classes, activation="relu", init="he",
-                  dtype=dtype, seed=int(init_seed))
+                  dtype=dtype, seed=init_seed)
         opt = make_optimizer(name, net.params, lr[name])
-        rng = np.random.default_rng(int(batch_seed))
+        rng = np.random.default_rng(batch_seed)
         cb = None if progress is None else (lambda i, name=name: progress(name, i))
         losses, ms_step, ms_update = train_iterations(
             net, opt, ds.x_train, ds.t_train, iterations=iterations, batch_size=batch_size,
             rng=rng, progress=cb)
         res.loss[name] = losses
-        res.smoothed[name] = smooth(losses, max(1, min(50, iterations // 20)))
+        res.smoothed[name] = smooth(losses, smoothing_window(iterations))
         res.test_accuracy[name] = net.accuracy(ds.x_test, ds.t_test)
         res.train_accuracy[name] = net.accuracy(ds.x_train, ds.t_train)
         res.ms_per_step[name] = ms_step

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
-from ._common import load, make_optimizer, new_figure, rng_from, save, train_epochs
+from ._common import load, make_optimizer, new_figure, save, seed_pair, train_epochs
 
 __all__ = ["overfitting", "OverfittingResult", "REGULARIZERS"]
 
@@ -62,7 +62,7 @@ def overfitting(*, n_train: int = 300, epochs: int = 301, batch_size: int = 100,
     """
     regularizers = dict(REGULARIZERS if regularizers is None else regularizers)
     ds = load(data).subset(n_train)
-    init_seed, batch_seed = (int(s) for s in rng_from(seed).integers(0, 2**63, 2))
+    init_seed, batch_seed = seed_pair(seed)
     res = OverfittingResult({}, {}, {}, {}, len(ds.x_train), ds.name)
     for label, kwargs in regularizers.items():
         net = MLP(ds.n_features, hidden, ds.n_classes, init="he", seed=init_seed, **kwargs)

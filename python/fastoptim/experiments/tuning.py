@@ -11,9 +11,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..data import Dataset
+from ..data import Dataset, train_test_split
 from ..nn import MLP
-from ._common import load, make_optimizer, new_figure, rng_from, save, train_epochs
+from ._common import load, make_optimizer, new_figure, rng_from, save, seed_pair, train_epochs
 
 __all__ = ["tuning", "TuningResult"]
 
@@ -42,21 +42,19 @@ class TuningResult:
 @functools.lru_cache(maxsize=4)
 def _split(data, n_samples: int, val_fraction: float) -> Dataset:
     ds = load(data)
-    x, t = ds.x_train[:n_samples], ds.t_train[:n_samples]
     # The book shuffles before splitting; a fixed permutation keeps trials comparable.
-    order = np.random.default_rng(0).permutation(len(x))
-    x, t = x[order], t[order]
-    n_val = int(round(len(x) * val_fraction))
-    return Dataset(ds.name, x[n_val:], t[n_val:], x[:n_val], t[:n_val], ds.n_classes)
+    (x, t), (x_val, t_val) = train_test_split(ds.x_train[:n_samples], ds.t_train[:n_samples],
+                                              val_fraction, seed=0)
+    return Dataset(ds.name, x, t, x_val, t_val, ds.n_classes)
 
 
 def _trial(data, n_samples, val_fraction, hidden, epochs, batch_size, lr, weight_decay, seed):
     ds = _split(data, n_samples, val_fraction)
-    init_seed, batch_seed = np.random.default_rng(seed).integers(0, 2**63, 2)
-    net = MLP(ds.n_features, hidden, ds.n_classes, weight_decay=weight_decay, seed=int(init_seed))
+    init_seed, batch_seed = seed_pair(seed)
+    net = MLP(ds.n_features, hidden, ds.n_classes, weight_decay=weight_decay, seed=init_seed)
     opt = make_optimizer("SGD", net.params, lr)
     train, val = train_epochs(net, opt, ds, epochs=epochs, batch_size=batch_size,
-                              rng=np.random.default_rng(int(batch_seed)))
+                              rng=np.random.default_rng(batch_seed))
     return train, val
 
 
@@ -80,6 +78,8 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     upper end of the range) and wide in weight decay, so the next search
     narrows lr first.
     """
+    if not 0 < val_fraction < 1:  # named here: _split's helper calls it test_fraction
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     rng = rng_from(seed)
     lrs = 10.0 ** rng.uniform(*lr_range, trials)
     wds = 10.0 ** rng.uniform(*weight_decay_range, trials)

@@ -10,7 +10,7 @@ from .activations import ReLU, Sigmoid, Tanh
 from .batchnorm import BatchNorm
 from .dropout import Dropout
 from .linear import Linear
-from .loss import SoftmaxCrossEntropy
+from .loss import SoftmaxCrossEntropy, _labels
 
 __all__ = ["MLP", "ACTIVATIONS", "INITIALIZERS"]
 
@@ -184,8 +184,7 @@ class MLP:
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, batch_size: int = 10000) -> float:
         """Fraction of samples whose top score is the label (evaluation mode)."""
-        t = np.asarray(t)
-        labels = t.argmax(axis=1) if t.ndim == 2 else t
+        labels = _labels(np.asarray(t))
         correct = 0
         for s in range(0, len(x), batch_size):
             correct += int(np.sum(self.predict(x[s:s + batch_size]).argmax(axis=1)

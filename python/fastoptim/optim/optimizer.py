@@ -84,25 +84,32 @@ _SCALAR_TYPES = frozenset({float, int, bool, str, type(None)})
 _MAX_STEP = 1 << 62  # step counts are int64 in C++; far beyond any real run
 
 
-def _immutable(values: tuple) -> bool:
-    """Whether every value is a scalar or a tuple of scalars (so identity implies equality)."""
-    return all(type(v) in _SCALAR_TYPES
-               or (type(v) is tuple and _SCALAR_TYPES.issuperset(map(type, v)))
-               for v in values)
+def _cache_key(raw: tuple) -> tuple:
+    """(key, immutable): what the validation of a group's hyperparameters depends on.
 
-
-def _cache_key(raw: tuple):
-    """What the validation of a group's hyperparameters depends on: types and values.
-
-    Types are part of it because 0 == False and 1.0 == True would otherwise
-    let an invalid edit pass as unchanged; sequences (a betas list, tuple or
-    array) are copied element by element, so an in-place edit is seen.
+    The key holds types and values. Types are part of it because 0 == False
+    and 1.0 == True would otherwise let an invalid edit pass as unchanged;
+    sequences (a betas list, tuple or array) are copied element by element,
+    so an in-place edit is seen. ``immutable`` is whether every value is a
+    scalar or a tuple of scalars (so identity implies equality).
     """
     types = tuple(map(type, raw))
     if _SCALAR_TYPES.issuperset(types):
-        return raw, types
-    return tuple((type(v), tuple(v), tuple(map(type, v))) if hasattr(v, "__len__")
-                 else (type(v), v) for v in raw)
+        return (raw, types), True
+    immutable = True
+    key: List[tuple] = []
+    for v, t in zip(raw, types):
+        if hasattr(v, "__len__"):  # str too: it is a scalar for ``immutable``
+            elems = tuple(v)
+            etypes = tuple(map(type, elems))
+            key.append((t, elems, etypes))
+            if t not in _SCALAR_TYPES and not (t is tuple and _SCALAR_TYPES.issuperset(etypes)):
+                immutable = False
+        else:
+            key.append((t, v))
+            if t not in _SCALAR_TYPES:
+                immutable = False
+    return tuple(key), immutable
 
 
 class Optimizer:
@@ -161,7 +168,6 @@ class Optimizer:
 
         self.param_groups = groups
         self._keys = keys if named else None
-        self._key_index = {k: i for i, k in enumerate(keys)} if named else None
         self._names = names
         self._arrays = list(arrays)
         self._group_of = group_of
@@ -229,10 +235,10 @@ class Optimizer:
                     # The very same immutable objects: nothing can have changed.
                     out.append(self._packed[gi])
                     continue
-                key = _cache_key(values)
+                key, immutable = _cache_key(values)
                 same = cached is not None and key == cached[0]
             except Exception:
-                values, key, same = None, None, False
+                values, key, immutable, same = None, None, False, False
             if not same:
                 for k in hyper_keys:
                     if k not in group:
@@ -241,7 +247,7 @@ class Optimizer:
                 if self._ensure_slots(gi, h):
                     self._rebuild_plan()
                 self._packed[gi] = self._spec.pack(h)
-            self._raw[gi] = (key, values if values is not None and _immutable(values) else None)
+            self._raw[gi] = (key, values if immutable else None)
             out.append(self._packed[gi])
         return out
 
@@ -258,7 +264,8 @@ class Optimizer:
                 raise ValueError(f"grads is missing {missing[0]!r} "
                                  f"({len(missing)} parameter(s) without a gradient)") from None
             if len(grads) != n:
-                extra = [k for k in grads if k not in cast(Dict[Any, int], self._key_index)]
+                known = set(self._keys)
+                extra = [k for k in grads if k not in known]
                 raise ValueError(f"grads has {extra[0]!r}, which is not a parameter "
                                  f"of this optimizer")
             return out
@@ -319,15 +326,14 @@ class Optimizer:
             return self.step(grads)
 
     def _check_same(self, params) -> None:
+        # Fast path (every step): the very list of bound arrays, no _flatten.
+        if isinstance(params, (list, tuple)) and len(params) == len(self._arrays) and all(
+                map(operator.is_, params, self._arrays)):
+            return
         if self._keys is not None and isinstance(params, Mapping):
-            if len(params) == len(self._keys):
-                ok = True
-                for k, a in zip(self._keys, self._arrays):
-                    if params.get(k) is not a:
-                        ok = False
-                        break
-                if ok:
-                    return
+            if len(params) == len(self._keys) and all(
+                    map(operator.is_, map(params.get, self._keys), self._arrays)):
+                return
         else:
             _, _, arrays, _ = _flatten(params)
             if len(arrays) == len(self._arrays) and all(
@@ -409,6 +415,7 @@ class Optimizer:
             raise ValueError(f"state_dict has {len(groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")
         new_hypers = []
+        start = 0
         for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
             ids = list(g.get("params", []))
             if len(ids) != len(mine["params"]):
@@ -416,7 +423,6 @@ class Optimizer:
                                  f"the optimizer's group has {len(mine['params'])}")
             names = g.get("param_names")
             if names is not None and self._keys is not None:
-                start = sum(len(x["params"]) for x in self.param_groups[:gi])
                 if list(names) != list(self._keys[start:start + len(ids)]):
                     raise ValueError(f"state_dict['param_groups'][{gi}] is for parameters "
                                      f"{list(names)!r}, not {self._keys[start:start + len(ids)]!r}")
@@ -425,6 +431,7 @@ class Optimizer:
             if missing:
                 raise ValueError(f"state_dict['param_groups'][{gi}] lacks {missing[0]!r}")
             new_hypers.append(self._spec.check(hyper, f"state_dict['param_groups'][{gi}]"))
+            start += len(ids)
 
         n = len(self._arrays)
         loaded: Dict[int, Dict[str, Any]] = {}
@@ -462,7 +469,7 @@ class Optimizer:
             loaded[i] = {"step": int(step), **bufs}
 
         # Everything checked: apply.
-        for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
+        for g, mine in zip(groups, self.param_groups):
             for key in self.defaults:
                 mine[key] = copy.deepcopy(g[key])
         for i in range(n):
