@@ -855,8 +855,13 @@ def main(argv=None) -> int:
                    r["gapped_ns_2t_default"], r["gapped_split_speedup"]] for r in sweep]))
     log()
     for k, v in suggestion.items():
-        log(f"- {k}: after a gap, splitting wins by >= 5% from {v['two_threads_win_from']} "
-            f"elements on -> threshold {v['suggested_threshold']} bytes per thread")
+        if v["two_threads_win_from"] is None:
+            # Only when the largest size's gapped speedup is under 1.05.
+            log(f"- {k}: after a gap, splitting gained < 5% at the largest size "
+                f"({label(max(r['n'] for r in sweep))}) in this run: no threshold suggested")
+        else:
+            log(f"- {k}: after a gap, splitting wins by >= 5% from {v['two_threads_win_from']} "
+                f"elements on -> threshold {v['suggested_threshold']} bytes per thread")
     log()
 
     overheads = bench_overheads(rounds)
