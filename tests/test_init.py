@@ -5,6 +5,7 @@ the error table (each error names its argument and writes nothing)."""
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -256,6 +257,12 @@ ERRORS = [
     (init.truncated_normal_, (A((4, 4)),), {"lower": 1, "upper": -1}, ValueError,
      r"lower must be < upper"),
     (init.uniform_, (A((4, 4)),), {"low": 1, "high": 0}, ValueError, r"low must be <= high"),
+    (init.uniform_, (A((4, 4)),), {"low": -1e308, "high": 1e308}, ValueError,
+     r"high - low overflows"),
+    (init.truncated_normal_, (A((4, 4)),), {"lower": 40.0, "upper": 41.0}, ValueError,
+     r"interval \[lower, upper\] = \[40.0, 41.0\] has no probability mass"),
+    (init.variance_scaling_, (A((4, 4)),), {"scale": 1e308, "distribution": "uniform",
+                                            "fan_in": 1}, ValueError, r"overflows"),
     (init.normal_, (np.zeros((4, 4), np.int64),), {}, TypeError, r"a has dtype int64"),
     (init.he_normal_, (np.zeros((4, 4), np.int32),), {}, TypeError, r"a has dtype int32"),
     (init.zeros_, (np.zeros((4, 4), np.int32),), {}, TypeError, r"a has dtype int32"),
@@ -286,3 +293,18 @@ def test_errors_name_the_argument_and_write_nothing(fn, args, kwargs, exc, msg):
     for x in arrays:
         if x.size and x.flags.writeable:
             assert np.all(x == 0.5)
+
+
+@pytest.mark.parametrize("fn,args,kwargs,exc,msg",
+                         [e for e in ERRORS if "seed" in inspect.signature(e[0]).parameters
+                          and "seed" not in e[2]],
+                         ids=[f"{e[0].__name__}-{e[4][:30]}" for e in ERRORS
+                              if "seed" in inspect.signature(e[0]).parameters
+                              and "seed" not in e[2]])
+def test_refused_calls_leave_a_numpy_generator_seed_untouched(fn, args, kwargs, exc, msg):
+    # Every check runs before a seed is drawn from a numpy.random.Generator.
+    rng = np.random.default_rng(7)
+    before = rng.bit_generator.state
+    with pytest.raises(exc, match=msg):
+        fn(*args, seed=rng, **kwargs)
+    assert rng.bit_generator.state == before

@@ -51,7 +51,8 @@ import numbers
 
 import numpy as np
 
-from .random import _check_finite, _check_real, as_generator
+from .random import (_check_finite, _check_real, _normal_params,
+                     _truncated_normal_params, _uniform_params, as_generator)
 
 __all__ = [
     "calculate_gain",
@@ -239,21 +240,15 @@ def constant_(a, value):
 def normal_(a, mean=0.0, std=1.0, *, seed=None):
     """Fill ``a`` with normal(mean, std) values in place; returns ``a``."""
     _check_array(a)
-    mean = _check_finite(mean, "mean")
-    std = _check_finite(std, "std")
-    if std < 0:
-        raise ValueError(f"std must be >= 0, got {std}")
-    return as_generator(seed).normal_(a, mean, std)
+    params = _normal_params(mean, std)
+    return as_generator(seed)._fill(a, "normal", params)
 
 
 def uniform_(a, low=0.0, high=1.0, *, seed=None):
     """Fill ``a`` with uniform values in [low, high) in place; returns ``a``."""
     _check_array(a)
-    low = _check_finite(low, "low")
-    high = _check_finite(high, "high")
-    if low > high:
-        raise ValueError(f"low must be <= high, got low={low}, high={high}")
-    return as_generator(seed).uniform_(a, low, high)
+    params = _uniform_params(low, high)
+    return as_generator(seed)._fill(a, "uniform", params)
 
 
 def truncated_normal_(a, mean=0.0, std=1.0, lower=-2.0, upper=2.0, *, seed=None):
@@ -266,15 +261,8 @@ def truncated_normal_(a, mean=0.0, std=1.0, lower=-2.0, upper=2.0, *, seed=None)
     (0.88 std for the default +-2).
     """
     _check_array(a)
-    mean = _check_finite(mean, "mean")
-    std = _check_finite(std, "std")
-    if std < 0:
-        raise ValueError(f"std must be >= 0, got {std}")
-    lower = _check_real(lower, "lower")
-    upper = _check_real(upper, "upper")
-    if not lower < upper:
-        raise ValueError(f"lower must be < upper, got lower={lower}, upper={upper}")
-    return as_generator(seed).truncated_normal_(a, mean, std, lower, upper)
+    params = _truncated_normal_params(mean, std, lower, upper, ("lower", "upper"))
+    return as_generator(seed)._fill(a, "truncated_normal", params)
 
 
 def variance_scaling_(a, scale=1.0, mode="fan_in", distribution="truncated_normal", *,
@@ -297,14 +285,18 @@ def variance_scaling_(a, scale=1.0, mode="fan_in", distribution="truncated_norma
     _check_choice(distribution, "distribution", _DISTRIBUTIONS)
     fi, fo = _fans(a, fan_in, fan_out, need_in=mode != "fan_out", need_out=mode != "fan_in")
     n = {"fan_in": fi, "fan_out": fo}.get(mode) or (fi + fo) / 2.0
-    gen = as_generator(seed)
     var = scale / n
     if distribution == "normal":
-        return gen.normal_(a, 0.0, math.sqrt(var))
-    if distribution == "truncated_normal":
-        return gen.truncated_normal_(a, 0.0, math.sqrt(var) / _TRUNC2_STD, -2.0, 2.0)
-    bound = math.sqrt(3.0 * var)
-    return gen.uniform_(a, -bound, bound)
+        params = _normal_params(0.0, math.sqrt(var))
+    elif distribution == "truncated_normal":
+        params = _truncated_normal_params(0.0, math.sqrt(var) / _TRUNC2_STD, -2.0, 2.0)
+    else:
+        bound = math.sqrt(3.0 * var)
+        if bound == math.inf:
+            raise ValueError(f"scale={scale} is too large for n={n}: the uniform bound "
+                             "sqrt(3 * scale / n) overflows")
+        params = _uniform_params(-bound, bound)
+    return as_generator(seed)._fill(a, distribution, params)
 
 
 def _check_gain(gain):

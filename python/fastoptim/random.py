@@ -203,23 +203,12 @@ class Generator:
         upper bound is never reached; otherwise the last rounding may reach
         ``high``.
         """
-        low = _check_finite(low, "low")
-        high = _check_finite(high, "high")
-        if low > high:
-            raise ValueError(f"low must be <= high, got low={low}, high={high}")
-        span = high - low
-        if span == float("inf"):
-            raise ValueError(f"high - low overflows: low={low}, high={high}")
-        return self._fill(out, "uniform", (low, span))
+        return self._fill(out, "uniform", _uniform_params(low, high))
 
     def normal_(self, out, mean=0.0, std=1.0):
         """Fill ``out`` with normal(mean, std) values (Box-Muller; see the
         stream policy)."""
-        mean = _check_finite(mean, "mean")
-        std = _check_finite(std, "std")
-        if std < 0:
-            raise ValueError(f"std must be >= 0, got {std}")
-        return self._fill(out, "normal", (mean, std))
+        return self._fill(out, "normal", _normal_params(mean, std))
 
     def truncated_normal_(self, out, mean=0.0, std=1.0, a=-2.0, b=2.0):
         """Fill ``out`` with normal(mean, std) values conditioned on
@@ -232,19 +221,45 @@ class Generator:
         error below 1.3e-7 while |z| <= 5, growing beyond; values always
         stay within the bounds). Bounds may be infinite.
         """
-        mean = _check_finite(mean, "mean")
-        std = _check_finite(std, "std")
-        if std < 0:
-            raise ValueError(f"std must be >= 0, got {std}")
-        a = _check_real(a, "a")
-        b = _check_real(b, "b")
-        if not a < b:
-            raise ValueError(f"a must be < b, got a={a}, b={b}")
-        params = _ref.truncated_normal_params(mean, std, a, b)
-        if not params[3] > 1e-300:
-            raise ValueError(f"the interval [a, b] = [{a}, {b}] has no probability mass in "
-                             "double precision; move it closer to 0")
-        return self._fill(out, "truncated_normal", params)
+        return self._fill(out, "truncated_normal", _truncated_normal_params(mean, std, a, b))
+
+
+# The checked parameters of each distribution, shared by the Generator
+# methods and fastoptim.init, which checks them before it draws a seed from a
+# numpy.random.Generator (so a refused call leaves that generator as it was).
+
+def _uniform_params(low, high):
+    """(low, high - low), or a ValueError/TypeError naming the bad argument."""
+    low = _check_finite(low, "low")
+    high = _check_finite(high, "high")
+    if low > high:
+        raise ValueError(f"low must be <= high, got low={low}, high={high}")
+    span = high - low
+    if span == float("inf"):
+        raise ValueError(f"high - low overflows: low={low}, high={high}")
+    return (low, span)
+
+
+def _normal_params(mean, std):
+    mean = _check_finite(mean, "mean")
+    std = _check_finite(std, "std")
+    if std < 0:
+        raise ValueError(f"std must be >= 0, got {std}")
+    return (mean, std)
+
+
+def _truncated_normal_params(mean, std, a, b, names=("a", "b")):
+    """The kernel's parameters; ``names`` are the bounds' argument names in errors."""
+    mean, std = _normal_params(mean, std)
+    a = _check_real(a, names[0])
+    b = _check_real(b, names[1])
+    if not a < b:
+        raise ValueError(f"{names[0]} must be < {names[1]}, got {names[0]}={a}, {names[1]}={b}")
+    params = _ref.truncated_normal_params(mean, std, a, b)
+    if not params[3] > 1e-300:
+        raise ValueError(f"the interval [{names[0]}, {names[1]}] = [{a}, {b}] has no "
+                         "probability mass in double precision; move it closer to 0")
+    return params
 
 
 def _from_state(state):
