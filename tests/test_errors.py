@@ -170,6 +170,46 @@ def test_grad_aliasing_a_param_is_refused(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_grad_aliasing_is_refused_after_steps_with_other_grads(name):
+    # The plan skips the overlap search for a grad at an address that passed
+    # before; a grad at a new address is searched again.
+    opt, params = _healthy(name)
+    grads = _good_grads(3)
+    opt.step(grads)
+    opt.step(grads)
+    before = _snapshot(opt)
+    with pytest.raises(ValueError, match=r"grads\['b1'\].*(share|alias)"):
+        opt.step(_with(grads, b1=params["b1"]))
+    _assert_unchanged(opt, before)
+    w1 = list(params).index("W1")
+    state = next((b for b in opt.state[w1].values() if isinstance(b, np.ndarray)), None)
+    if state is not None:
+        with pytest.raises(ValueError, match=r"grads\['W1'\] shares memory with state"):
+            opt.step(_with(grads, W1=state))
+        _assert_unchanged(opt, before)
+
+
+@pytest.mark.parametrize("missing,hypers", [(1, {}), (2, {"amsgrad": True})])
+def test_plan_refuses_a_state_slot_the_settings_need(missing, hypers):
+    # Only direct _core.Plan use can get here (the optimizers allocate what
+    # their settings need): the first missing slot is named, nothing written.
+    from fastoptim import _core
+    p = np.ones(8, np.float32)
+    opt = fo.Adam([np.ones(8, np.float32)], **hypers)
+    packed = opt._hypers()
+    slots = [np.zeros(8, np.float32) for _ in range(3)]
+    slots[missing] = None
+    if missing == 1:
+        slots[2] = None
+    steps = np.zeros(1, np.int64)
+    plan = _core.Plan("adam", [p], [slots], [0], steps, ["w"])
+    name = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"][missing]
+    with pytest.raises(ValueError, match=rf"state\[w\]\['{name}'\] is missing"):
+        plan.step([np.ones(8, np.float32)], packed)
+    assert np.all(p == 1) and steps[0] == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_read_only_and_offset_grads_are_accepted(name):
     opt, _ = _healthy(name)
     twin, _ = _healthy(name)

@@ -125,6 +125,7 @@ class Plan {
       if (t.n) ranges.push_back(byte_range(p, bound_.size()));
       bound_.push_back(Bound{params[i], t.p, tensors_.size(), plabel});
 
+      unsigned present = 0;  // bit k: state slot k is bound
       py::list slots = py::cast<py::list>(states[i]);
       if (slots.size() > 3) throw py::value_error("at most 3 state buffers per tensor");
       for (std::size_t k = 0; k < slots.size(); ++k) {
@@ -141,11 +142,14 @@ class Plan {
           throw py::value_error(slabel + " has shape " + shape_str(shape_of(s)) + " but " +
                                 plabel + " has shape " + shape_str(shapes_.back()));
         t.s[k] = proxy(s)->data;
+        present |= 1u << k;
         if (t.n) ranges.push_back(byte_range(s, bound_.size()));
         bound_.push_back(Bound{slots[k], t.s[k], tensors_.size(), slabel});
       }
       tensors_.push_back(t);
+      present_.push_back(present);
     }
+    checked_grad_.assign(n, nullptr);
     // Everything written must be disjoint, or one tensor's update would
     // read another's half-updated values.
     std::sort(ranges.begin(), ranges.end(),
@@ -188,6 +192,14 @@ class Plan {
       throw py::value_error("expected " + std::to_string(n) + " grads (one per parameter), got " +
                             std::to_string(ng));
     for (const Bound& b : bound_) check_bound(b);
+    // The state slots each group's settings need (bit k: slot k), once per
+    // group; a tensor lacking one is refused below.
+    static thread_local std::vector<unsigned> needed;
+    needed.resize(nh);
+    for (std::size_t g = 0; g < nh; ++g) {
+      needed[g] = 0;
+      for (int k = 0; k < 3; ++k) needed[g] |= slot_needed(rule_, k, hv[g]) ? 1u << k : 0u;
+    }
     // The grads are referenced until the kernels are done: without the GIL,
     // another thread could drop them from the (mutable) list meanwhile.
     HeldRefs held;
@@ -197,11 +209,13 @@ class Plan {
       PyObject* g = PySequence_Fast_GET_ITEM(grads, i);
       work[i].g = check_grad(g, i);
       held.add(g);
-      const Hyper& h = hv[static_cast<std::size_t>(work[i].group)];
-      for (int k = 0; k < 3; ++k)
-        if (slot_needed(rule_, k, h) && !work[i].s[k])
-          throw py::value_error(label("state", names_[i]) + "['" + slot_name(rule_, k) +
-                                "'] is missing for these hyperparameters");
+      const unsigned missing =
+          needed[static_cast<std::size_t>(work[i].group)] & ~present_[i];
+      if (missing) {
+        const int k = missing & 1u ? 0 : missing & 2u ? 1 : 2;
+        throw py::value_error(label("state", names_[i]) + "['" + slot_name(rule_, k) +
+                              "'] is missing for these hyperparameters");
+      }
     }
     py::gil_scoped_release nogil;
     std::lock_guard<std::mutex> lock(mu_);
@@ -269,7 +283,11 @@ class Plan {
       throw py::value_error(label("grads", name) +
                             " is not C-contiguous; pass np.ascontiguousarray(grad)");
     if (!aligned(g)) throw py::value_error(label("grads", name) + " is not aligned");
-    if (tensors_[i].n) {
+    // The written ranges never change, so a grad at the address that passed
+    // last step (with the shape checked above, the same bytes) passes again:
+    // the search runs only when a tensor's grad moved.
+    const void* data = proxy(g)->data;
+    if (tensors_[i].n && data != checked_grad_[i]) {
       const ByteRange r = byte_range(g, 0);
       // First written range ending after the grad starts.
       auto it = std::upper_bound(written_.begin(), written_.end(), r.lo,
@@ -278,14 +296,17 @@ class Plan {
         throw py::value_error(label("grads", name) + " shares memory with " +
                               bound_[it->owner].label +
                               "; a gradient must not alias what the step writes");
+      checked_grad_[i] = data;
     }
-    return proxy(g)->data;
+    return data;
   }
 
   Rule rule_;
   int n_groups_ = 0;
   std::vector<std::string> names_;
   std::vector<TensorRef> tensors_;
+  std::vector<unsigned> present_;            // per tensor, bit k: state slot k bound
+  std::vector<const void*> checked_grad_;    // per tensor, the grad address last found disjoint
   std::vector<std::vector<Py_ssize_t>> shapes_;
   std::vector<Bound> bound_;  // every array the kernels write, kept alive with the plan
   py::object steps_;
