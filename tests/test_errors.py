@@ -209,6 +209,25 @@ def test_plan_refuses_a_state_slot_the_settings_need(missing, hypers):
     assert np.all(p == 1) and steps[0] == 0
 
 
+@pytest.mark.parametrize("index,value,kind", [(0, 1, "a float, got int"),
+                                               (5, "1e-8", "a float, got str"),
+                                               (9, 1, "a bool, got int"),
+                                               (12, None, "a bool, got NoneType")])
+def test_plan_takes_packed_floats_and_bools_only(index, value, kind):
+    # Reading them runs no Python code (no __float__ or __bool__ that could
+    # re-enter a step on this thread); the optimizers always pack these.
+    from fastoptim import _core
+    p = np.ones(8, np.float32)
+    packed = list(fo.Adam([np.ones(8, np.float32)])._hypers()[0])
+    packed[index] = value
+    steps = np.zeros(1, np.int64)
+    plan = _core.Plan("adam", [p], [[np.zeros(8, np.float32), np.zeros(8, np.float32)]], [0],
+                      steps, ["w"])
+    with pytest.raises(TypeError, match=rf"hypers\[0\]\[{index}\] must be {kind}"):
+        plan.step([np.ones(8, np.float32)], [tuple(packed)])
+    assert np.all(p == 1) and steps[0] == 0
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_read_only_and_offset_grads_are_accepted(name):
     opt, _ = _healthy(name)

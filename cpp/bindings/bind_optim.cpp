@@ -56,18 +56,25 @@ bool slot_needed(Rule rule, int k, const Hyper& h) {
   return false;
 }
 
+// Floats and bools only (what the optimizers' checks produce): reading
+// them runs no Python code, so nothing can re-enter a step on this thread
+// while it fills its per-thread scratch.
 Hyper parse_hyper(py::handle t, std::size_t g) {
   if (!PyTuple_Check(t.ptr()) || PyTuple_GET_SIZE(t.ptr()) != 14)
     throw py::type_error("hypers[" + std::to_string(g) + "] must be a tuple of 14 values");
+  auto where = [g](int i) {
+    return "hypers[" + std::to_string(g) + "][" + std::to_string(i) + "]";
+  };
   auto d = [&](int i) {
-    const double v = PyFloat_AsDouble(PyTuple_GET_ITEM(t.ptr(), i));
-    if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    return v;
+    PyObject* o = PyTuple_GET_ITEM(t.ptr(), i);
+    if (!PyFloat_Check(o))
+      throw py::type_error(where(i) + " must be a float, got " + type_name(o));
+    return PyFloat_AS_DOUBLE(o);
   };
   auto b = [&](int i) {
-    const int v = PyObject_IsTrue(PyTuple_GET_ITEM(t.ptr(), i));
-    if (v < 0) throw py::error_already_set();
-    return v != 0;
+    PyObject* o = PyTuple_GET_ITEM(t.ptr(), i);
+    if (!PyBool_Check(o)) throw py::type_error(where(i) + " must be a bool, got " + type_name(o));
+    return o == Py_True;
   };
   Hyper h;
   h.lr = d(0);
@@ -238,8 +245,13 @@ class Plan {
    public:
     HeldRefs() { refs().clear(); }
     ~HeldRefs() {
-      for (PyObject* o : refs()) Py_DECREF(o);
-      refs().clear();
+      // A decref may run Python code (a finalizer) that steps a plan on this
+      // thread, which reuses refs(): release from a list of our own.
+      std::vector<PyObject*> mine;
+      mine.swap(refs());
+      for (PyObject* o : mine) Py_DECREF(o);
+      mine.clear();
+      if (refs().empty()) refs().swap(mine);  // keep the capacity: no allocation next step
     }
     void add(PyObject* o) {
       Py_INCREF(o);
