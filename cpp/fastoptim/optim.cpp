@@ -139,9 +139,7 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
     total += tensors[i].n;
     bytes += tensors[i].n * bytes_per_element(tensors[i]);
   }
-  const std::size_t threshold = std::max<std::size_t>(parallel_threshold(), 1);
-  const int nt = static_cast<int>(std::min<std::size_t>(
-      static_cast<std::size_t>(num_threads()), std::max<std::size_t>(bytes / threshold, 1)));
+  const int nt = threads_for(bytes, parallel_threshold());
   if (nt <= 1) {
     for (std::size_t i = 0; i < count; ++i)
       if (tensors[i].n) piece(i, 0, tensors[i].n);

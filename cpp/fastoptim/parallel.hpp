@@ -15,6 +15,14 @@ int num_threads();
 // n >= 1. Takes effect for the next parallel region.
 void set_num_threads(int n);
 
+// Threads for `work` units when each thread should get at least `per_thread`
+// of them (0 counts as 1): min(num_threads(), work / per_thread), at least 1.
+inline int threads_for(std::size_t work, std::size_t per_thread) {
+  const std::size_t want = work / (per_thread ? per_thread : 1);
+  const auto limit = static_cast<std::size_t>(num_threads());
+  return static_cast<int>(want < 1 ? 1 : want < limit ? want : limit);
+}
+
 // fn(ctx, t, nt) is called once for every t in [0, nt), concurrently, with
 // t == 0 on the calling thread; returns when all calls have returned.
 // nt is clamped to [1, num_threads()]. If another thread is inside a parallel

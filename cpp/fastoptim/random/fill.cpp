@@ -3,7 +3,6 @@
 // so the split cannot change a single bit.
 #include "fastoptim/random/fill.hpp"
 
-#include <algorithm>
 #include <atomic>
 
 #include "fastoptim/dispatch.hpp"
@@ -59,9 +58,7 @@ void random_fill(Dist d, int dtype, void* out, std::size_t n, const FillParams& 
     else
       k.fill_bits(params, static_cast<std::uint32_t*>(out), b, e, stream);
   };
-  const std::size_t threshold = std::max<std::size_t>(random_parallel_threshold(), 1);
-  const int nt = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(num_threads()),
-                                                        std::max<std::size_t>(n / threshold, 1)));
+  const int nt = threads_for(n, random_parallel_threshold());
   if (nt <= 1) {
     run(0, n);
     return;
