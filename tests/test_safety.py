@@ -171,3 +171,54 @@ def test_initializing_an_empty_array_is_a_no_op(init):
     a = np.empty((0, 10), np.float32)
     assert init(a, seed=0) is a
     assert fo.init.he_normal((0, 10), seed=0).shape == (0, 10)
+
+
+def test_the_one_call_step_sees_every_structural_change():
+    # While param_groups, its dicts and their immutable values stay the very
+    # same objects, a step is one call into C++ (Plan.step_if_unchanged);
+    # any change of the list, a dict or a value takes the checked path.
+    p = [np.zeros(3), np.zeros(2)]
+    opt = fo.SGD([{"params": [p[0]]}, {"params": [p[1]], "lr": 0.5}], lr=0.1)
+    g = [np.ones(3), np.ones(2)]
+
+    def moved(k):
+        before = [x.copy() for x in p]
+        opt.step(g)
+        return [float(b[0] - x[0]) for b, x in zip(before, p)][k]
+
+    for _ in range(3):
+        assert moved(0) == pytest.approx(0.1) and moved(1) == pytest.approx(0.5)
+    opt.param_groups = list(opt.param_groups)  # a new list with the same dicts
+    assert moved(0) == pytest.approx(0.1)
+    opt.param_groups[1] = {**opt.param_groups[1], "lr": 0.25}  # a new dict
+    assert moved(1) == pytest.approx(0.25)
+    assert moved(1) == pytest.approx(0.25)
+    opt.param_groups[0]["lr"] = 0.125  # a new value in the same dict
+    assert moved(0) == pytest.approx(0.125)
+
+    class Group(dict):
+        pass
+
+    opt.param_groups[0] = Group(opt.param_groups[0])  # not a plain dict: checked path
+    assert moved(0) == pytest.approx(0.125)
+    opt.param_groups = tuple(opt.param_groups)  # not a list: checked path
+    assert moved(0) == pytest.approx(0.125)
+    opt.param_groups = list(opt.param_groups)
+    del opt.param_groups[1]["lr"]
+    with pytest.raises(ValueError, match=r"param_groups\[1\] has lost its 'lr' entry"):
+        opt.step(g)
+    opt.param_groups[1]["lr"] = 0.5
+    assert moved(1) == pytest.approx(0.5)
+    assert opt.state[0]["step"] == opt.state[1]["step"] == 13  # the refused step is not counted
+
+
+def test_the_one_call_step_skips_nonfinite_grads():
+    p = [np.zeros(3)]
+    opt = fo.Adam(p, skip_nonfinite=True)
+    for _ in range(3):
+        assert opt.step([np.ones(3)]) is True
+    before = p[0].copy()
+    assert opt.step([np.array([1.0, np.nan, 1.0])]) is False
+    np.testing.assert_array_equal(p[0], before)
+    assert opt.skipped_steps == 1 and opt.state[0]["step"] == 3
+    assert opt.step([np.ones(3)]) is True and opt.state[0]["step"] == 4

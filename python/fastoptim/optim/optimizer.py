@@ -127,6 +127,7 @@ class Optimizer:
         self.defaults: Hyper = self._spec.check(defaults, "")
         # A group's hyperparameters as one tuple, read in C (the per-step check).
         self._get_hypers = operator.itemgetter(*self.defaults)
+        self._hyper_keys = tuple(self.defaults)
         if not isinstance(skip_nonfinite, (bool, np.bool_)):
             raise TypeError(f"skip_nonfinite must be True or False, got {skip_nonfinite!r}")
         self.skip_nonfinite = bool(skip_nonfinite)
@@ -249,6 +250,17 @@ class Optimizer:
                 self._packed[gi] = self._spec.pack(h)
             self._raw[gi] = (key, values if immutable else None)
             out.append(self._packed[gi])
+        # Let the plan take the next steps by itself while the groups, their
+        # dicts and their (immutable) value objects stay the very same ones.
+        plan = self._plan
+        groups = self.param_groups
+        if plan is not None:
+            seen = [raw[1] if raw is not None else None for raw in self._raw]
+            if type(groups) is list and all(type(g) is dict for g in groups) and all(
+                    v is not None for v in seen):
+                plan.remember(groups, self._hyper_keys, seen, out)
+            else:
+                plan.forget()
         return out
 
     def _grad_list(self, grads) -> Sequence:
@@ -298,7 +310,18 @@ class Optimizer:
         this optimizer in the child (as for any lock held across fork).
         """
         with self._lock:
-            if self._plan is None:
+            plan = self._plan
+            if plan is not None:
+                # Every step of a training loop: nothing changed since the last
+                # full check (see _hypers), so one call does it all.
+                applied = plan.step_if_unchanged(grads, self.param_groups, self.skip_nonfinite)
+                if applied is not None:
+                    if not self.skip_nonfinite:
+                        return None
+                    if not applied:
+                        self.skipped_steps += 1
+                    return applied
+            else:
                 self._require_bound("step()")
             # The common case first (a list or tuple of the right length is
             # all _grad_list checks of one): about 0.1 us of every step.
