@@ -222,3 +222,22 @@ def test_the_one_call_step_skips_nonfinite_grads():
     np.testing.assert_array_equal(p[0], before)
     assert opt.skipped_steps == 1 and opt.state[0]["step"] == 3
     assert opt.step([np.ones(3)]) is True and opt.state[0]["step"] == 4
+
+
+def test_adding_or_removing_a_group_is_refused_by_name():
+    p = [np.zeros(3), np.zeros(2)]
+    opt = fo.SGD([{"params": [p[0]]}, {"params": [p[1]]}], lr=0.1)
+    g = [np.ones(3), np.ones(2)]
+    opt.step(g)
+    extra = {**opt.param_groups[0], "params": [np.zeros(4)]}
+    opt.param_groups.append(extra)
+    with pytest.raises(ValueError, match=r"param_groups has 3 groups but this optimizer was "
+                                         r"built with 2"):
+        opt.step(g)
+    opt.param_groups.pop()
+    removed = opt.param_groups.pop()
+    with pytest.raises(ValueError, match=r"param_groups has 1 groups"):
+        opt.step(g)
+    opt.param_groups.append(removed)
+    opt.step(g)
+    np.testing.assert_allclose(p[0], -0.2)

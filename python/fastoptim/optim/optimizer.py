@@ -225,6 +225,11 @@ class Optimizer:
         hyper_keys = self.defaults.keys()
         get = self._get_hypers
         multi = len(self.param_groups) > 1
+        if len(self.param_groups) != len(self._raw):
+            raise ValueError(
+                f"param_groups has {len(self.param_groups)} groups but this optimizer was built "
+                f"with {len(self._raw)}: groups cannot be added or removed after construction; "
+                "build a new optimizer with every group")
         for gi, group in enumerate(self.param_groups):
             # self._raw[gi]: (cache key, the value objects themselves when all
             # are immutable) as of the last validation, or None.
