@@ -14,6 +14,7 @@ import pytest
 from fastoptim import init
 from fastoptim.random import Generator
 from fastoptim.reference import random as ref
+from _stats import ks_bound, ks_statistic
 
 SHAPE_2D = (1000, 1000)          # (fan_in, fan_out) = (1000, 1000)
 SHAPE_CONV = (128, 64, 11, 11)   # (out, in, kh, kw): fan_in 7744, fan_out 15488
@@ -26,18 +27,6 @@ def _erf(x):
 
 def normal_cdf(x, sd=1.0):
     return 0.5 * (1.0 + _erf(np.asarray(x) / (sd * math.sqrt(2.0))))
-
-
-def ks_statistic(samples, cdf):
-    x = np.sort(np.asarray(samples, np.float64).ravel())
-    f = cdf(x)
-    n = x.size
-    i = np.arange(1, n + 1)
-    return max(np.max(i / n - f), np.max(f - (i - 1) / n))
-
-
-def ks_bound(n):
-    return 1.95 / math.sqrt(n)  # P(D > bound) ~ 1e-3 under the null
 
 
 def fans(shape):

@@ -14,6 +14,7 @@ import pytest
 from fastoptim import _core
 from fastoptim.random import Generator, as_generator
 from fastoptim.reference import random as ref
+from _stats import ks_bound, ks_statistic
 
 ISAS = list(_core.supported_isas())
 DISTS = ("uniform", "normal", "truncated_normal")
@@ -291,19 +292,6 @@ N = 1_000_000
 def _normal_cdf(x):
     return 0.5 * (1.0 + np.frompyfunc(math.erf, 1, 1)(np.asarray(x, np.float64) /
                                                       math.sqrt(2.0)).astype(np.float64))
-
-
-def ks_statistic(samples, cdf):
-    x = np.sort(np.asarray(samples, np.float64))
-    f = cdf(x)
-    n = x.size
-    i = np.arange(1, n + 1)
-    return max(np.max(i / n - f), np.max(f - (i - 1) / n))
-
-
-# Asymptotic Kolmogorov distribution: P(sqrt(n) D > 1.95) ~ 1e-3.
-def ks_bound(n):
-    return 1.95 / math.sqrt(n)
 
 
 def test_ks_statistic_detects_a_wrong_distribution():
