@@ -416,10 +416,17 @@ def bench_overheads(rounds: int) -> Dict:
     opt = fo.Adam([p])
     grads = [g]
     fo.set_num_threads(1)
+    # The usual step: nothing changed, one call (Plan.step_if_unchanged).
     out["opt_step_1x64_ns"] = per_call(lambda: opt.step(grads))
+    # The Python path, which a step takes after any change to param_groups
+    # (plus validating the changed group): _hypers() in Python, then Plan.step.
+
+    def checked():
+        opt._plan.forget()
+        opt.step(grads)
+    out["opt_step_checked_1x64_ns"] = per_call(checked)
     hyp = opt._hypers()
     out["plan_step_1x64_ns"] = per_call(lambda: opt._plan.step(grads, hyp))
-    out["hypers_ns"] = per_call(opt._hypers)
     ps = [np.zeros(1, np.float32) for _ in range(100)]
     gs = [np.ones(1, np.float32) for _ in range(100)]
     opt100 = fo.Adam(ps)
