@@ -418,9 +418,9 @@ def bench_overheads(rounds: int) -> Dict:
     fo.set_num_threads(1)
     # The usual step: nothing changed, one call (Plan.step_if_unchanged).
     out["opt_step_1x64_ns"] = per_call(lambda: opt.step(grads))
+
     # The Python path, which a step takes after any change to param_groups
     # (plus validating the changed group): _hypers() in Python, then Plan.step.
-
     def checked():
         opt._plan.forget()
         opt.step(grads)

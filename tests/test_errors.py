@@ -228,6 +228,25 @@ def test_plan_takes_packed_floats_and_bools_only(index, value, kind):
     assert np.all(p == 1) and steps[0] == 0
 
 
+def test_plan_remember_checks_its_arguments():
+    p = np.ones(4)
+    opt = fo.SGD([p], lr=0.1)
+    groups, packed = opt.param_groups, opt._hypers()
+    keys = tuple(opt.defaults)
+    values = [tuple(groups[0][k] for k in keys)]
+    plan = opt._plan
+    with pytest.raises(ValueError, match="one entry per group"):
+        plan.remember(groups, keys, values + values, packed)
+    with pytest.raises(ValueError, match="one value per key"):
+        plan.remember(groups, keys, [values[0][:-1]], packed)
+    with pytest.raises(TypeError, match="groups must be dicts"):
+        plan.remember([list(groups[0].items())], keys, values, packed)
+    # A plan that remembers nothing (or forgot) steps nothing by itself.
+    plan.forget()
+    assert plan.step_if_unchanged([np.ones(4)], groups) is None
+    assert np.all(p == 1) and opt.state[0]["step"] == 0
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_read_only_and_offset_grads_are_accepted(name):
     opt, _ = _healthy(name)
