@@ -228,23 +228,21 @@ def test_plan_takes_packed_floats_and_bools_only(index, value, kind):
     assert np.all(p == 1) and steps[0] == 0
 
 
-def test_plan_remember_checks_its_arguments():
+def test_plan_steps_by_itself_only_on_a_matching_memo():
+    # Plan.step_if_unchanged(grads, groups, memo): anything but the memo of
+    # these very groups steps nothing and returns None.
     p = np.ones(4)
     opt = fo.SGD([p], lr=0.1)
-    groups, packed = opt.param_groups, opt._hypers()
-    keys = tuple(opt.defaults)
-    values = [tuple(groups[0][k] for k in keys)]
-    plan = opt._plan
-    with pytest.raises(ValueError, match="one entry per group"):
-        plan.remember(groups, keys, values + values, packed)
-    with pytest.raises(ValueError, match="one value per key"):
-        plan.remember(groups, keys, [values[0][:-1]], packed)
-    with pytest.raises(TypeError, match="groups must be dicts"):
-        plan.remember([list(groups[0].items())], keys, values, packed)
-    # A plan that remembers nothing (or forgot) steps nothing by itself.
-    plan.forget()
-    assert plan.step_if_unchanged([np.ones(4)], groups) is None
-    assert np.all(p == 1) and opt.state[0]["step"] == 0
+    opt.step([np.zeros(4)])
+    plan, groups, memo = opt._plan, opt.param_groups, opt._memo
+    g = [np.ones(4)]
+    bad = [None, (), memo[:4], (list(groups),) + memo[1:], (groups, ()) + memo[2:],
+           memo[:3] + ((),) + memo[4:], memo[:3] + ((memo[3][0][:-1],),) + memo[4:]]
+    for m in bad:
+        assert plan.step_if_unchanged(g, groups, m) is None
+    assert np.all(p == 1) and opt.state[0]["step"] == 1
+    assert plan.step_if_unchanged(g, groups, memo) is True
+    np.testing.assert_allclose(p, 0.9)
 
 
 @pytest.mark.parametrize("name", NAMES)

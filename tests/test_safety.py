@@ -241,3 +241,20 @@ def test_adding_or_removing_a_group_is_refused_by_name():
     opt.param_groups.append(removed)
     opt.step(g)
     np.testing.assert_allclose(p[0], -0.2)
+
+
+def test_an_optimizer_in_a_reference_cycle_through_its_groups_is_collected():
+    # The one-call step's memo (the groups, dicts and values) is held by the
+    # optimizer, where the garbage collector sees it, not inside the plan.
+    import gc
+    import weakref
+
+    p = np.zeros(1000)
+    opt = fo.Adam([p])
+    opt.param_groups[0]["owner"] = opt  # a cycle through a group dict
+    opt.step([np.ones(1000)])
+    opt.step([np.ones(1000)])
+    ref = weakref.ref(opt)
+    del opt
+    gc.collect()
+    assert ref() is None

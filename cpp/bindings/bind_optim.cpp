@@ -170,53 +170,47 @@ class Plan {
     written_ = std::move(ranges);
   }
 
-  // The optimizer's per-step shortcut. remember() stores what its last full
-  // hyperparameter check saw: the param_groups list, each group dict, the
-  // hyperparameter keys and, per group, the value objects (all immutable)
-  // with their packed form. step_if_unchanged() then steps without returning
-  // to Python when `groups` is that very list holding those very dicts with
-  // those very values (identity throughout, so no Python code runs);
-  // otherwise it changes nothing and returns None, and the caller takes the
-  // checked path.
-  void remember(const py::list& groups, const py::tuple& keys, const py::list& values,
-                const py::list& packed) {
-    const std::size_t ng = groups.size();
-    if (values.size() != ng || packed.size() != ng ||
-        ng != static_cast<std::size_t>(n_groups_))
-      throw py::value_error("remember: groups, values and packed must have one entry per group");
-    for (std::size_t g = 0; g < ng; ++g) {
-      if (!PyDict_Check(groups[g].ptr())) throw py::type_error("remember: groups must be dicts");
-      if (!PyTuple_Check(values[g].ptr()) ||
-          static_cast<std::size_t>(PyTuple_GET_SIZE(values[g].ptr())) != keys.size())
-        throw py::value_error("remember: values[g] must be a tuple with one value per key");
-    }
-    // Snapshots (tuples), so later edits of the lists passed in change nothing.
-    memo_ = Memo{groups, py::tuple(groups), keys, py::tuple(values), py::tuple(packed), true};
-  }
-
-  void forget() { memo_.valid = false; }
-
+  // The optimizer's per-step shortcut. `memo` is what its last full
+  // hyperparameter check saw, (groups, dicts, keys, values, packed): the
+  // param_groups list, its group dicts, the hyperparameter keys, per group
+  // the (immutable) value objects, and their packed sets. The optimizer
+  // keeps it (so the garbage collector sees those references, not a plan).
+  // When `groups` is that very list holding those very dicts with those very
+  // values (identity throughout), steps with the packed sets and returns
+  // whether the step was applied; otherwise changes nothing and returns None,
+  // and the caller takes the checked path.
   py::object step_if_unchanged(const py::handle& grads, const py::handle& groups,
-                               bool skip_nonfinite) {
-    if (!memo_.valid || groups.ptr() != memo_.groups.ptr()) return py::none();
-    // Own references: a dict lookup could (with a user's key object in a
-    // group) run Python code that calls remember() and replaces memo_.
-    const py::tuple dicts = memo_.dicts;
-    const py::object keys = memo_.keys, values = memo_.values, packed = memo_.packed;
+                               const py::handle& memo, bool skip_nonfinite) {
+    PyObject* m = memo.ptr();  // referenced by the caller for the whole call
+    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 5 || PyTuple_GET_ITEM(m, 0) != groups.ptr() ||
+        !PyList_Check(groups.ptr()))
+      return py::none();
+    PyObject* dicts = PyTuple_GET_ITEM(m, 1);
+    PyObject* keys = PyTuple_GET_ITEM(m, 2);
+    PyObject* values = PyTuple_GET_ITEM(m, 3);
+    PyObject* packed = PyTuple_GET_ITEM(m, 4);
+    if (!PyTuple_Check(dicts) || !PyTuple_Check(keys) || !PyTuple_Check(values) ||
+        !PyTuple_Check(packed))
+      return py::none();
+    const Py_ssize_t ng = PyTuple_GET_SIZE(dicts);
+    const Py_ssize_t nk = PyTuple_GET_SIZE(keys);
     PyObject* list = groups.ptr();
-    const Py_ssize_t ng = PyTuple_GET_SIZE(dicts.ptr());
-    if (PyList_GET_SIZE(list) != ng) return py::none();
+    if (PyList_GET_SIZE(list) != ng || PyTuple_GET_SIZE(values) != ng)
+      return py::none();
     if ((!PyList_Check(grads.ptr()) && !PyTuple_Check(grads.ptr())) ||
         static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads.ptr())) != tensors_.size())
       return py::none();
-    const Py_ssize_t nk = PyTuple_GET_SIZE(keys.ptr());
     for (Py_ssize_t g = 0; g < ng; ++g) {
+      // Re-read every time: a lookup below may run Python code (a user's key
+      // object with a colliding hash) that edits the list.
       if (g >= PyList_GET_SIZE(list)) return py::none();
-      PyObject* d = PyTuple_GET_ITEM(dicts.ptr(), g);
-      if (PyList_GET_ITEM(list, g) != d) return py::none();
-      PyObject* vals = PyTuple_GET_ITEM(values.ptr(), g);
+      PyObject* d = PyTuple_GET_ITEM(dicts, g);
+      PyObject* vals = PyTuple_GET_ITEM(values, g);
+      if (PyList_GET_ITEM(list, g) != d || !PyDict_Check(d) || !PyTuple_Check(vals) ||
+          PyTuple_GET_SIZE(vals) != nk)
+        return py::none();
       for (Py_ssize_t k = 0; k < nk; ++k) {
-        PyObject* v = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys.ptr(), k));
+        PyObject* v = PyDict_GetItemWithError(d, PyTuple_GET_ITEM(keys, k));
         if (v != PyTuple_GET_ITEM(vals, k)) {
           if (!v && PyErr_Occurred()) PyErr_Clear();
           return py::none();
@@ -369,16 +363,8 @@ class Plan {
     return data;
   }
 
-  struct Memo {
-    py::object groups;  // the param_groups list
-    py::tuple dicts;    // its group dicts when remembered
-    py::object keys, values, packed;
-    bool valid = false;
-  };
-
   Rule rule_;
   int n_groups_ = 0;
-  Memo memo_;
   std::vector<std::string> names_;
   std::vector<TensorRef> tensors_;
   std::vector<unsigned> present_;            // per tensor, bit k: state slot k bound
@@ -412,16 +398,12 @@ Internal: the optimizer classes and fastoptim.functional build plans.
            "Validate grads and hyperparameter sets, then update every tensor in place. With "
            "skip_nonfinite, a step whose grads hold any NaN or Inf changes nothing (not even "
            "the step counts) and returns False; otherwise returns True.")
-      .def("remember", &Plan::remember, py::arg("groups"), py::arg("keys"), py::arg("values"),
-           py::arg("packed"),
-           "Store the param_groups list, its dicts, the hyperparameter keys, each group's "
-           "(immutable) value objects and packed sets, as validated, for step_if_unchanged.")
-      .def("forget", &Plan::forget, "Drop what remember stored.")
       .def("step_if_unchanged", &Plan::step_if_unchanged, py::arg("grads"), py::arg("groups"),
-           py::arg("skip_nonfinite") = false,
-           "step(grads, remembered packed sets) if groups is the remembered list holding the "
-           "remembered dicts and value objects (compared by identity) and grads is a list or "
-           "tuple of the right length; otherwise None, with nothing changed.")
+           py::arg("memo"), py::arg("skip_nonfinite") = false,
+           "step(grads, packed) if memo is (groups, dicts, keys, values, packed) with groups "
+           "this very list holding these very dicts, each with these very value objects under "
+           "keys (identity throughout), and grads a list or tuple of the right length; "
+           "otherwise None, with nothing changed.")
       .def("__len__", &Plan::size)
       .def_property_readonly("num_groups", &Plan::num_groups);
 }

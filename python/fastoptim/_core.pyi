@@ -20,21 +20,13 @@ class Plan:
         ...
     def __len__(self) -> int:
         ...
-    def forget(self) -> None:
-        """
-        Drop what remember stored.
-        """
-    def remember(self, groups: list, keys: tuple, values: list, packed: list) -> None:
-        """
-        Store the param_groups list, its dicts, the hyperparameter keys, each group's (immutable) value objects and packed sets, as validated, for step_if_unchanged.
-        """
     def step(self, grads: typing.Any, hypers: typing.Any, skip_nonfinite: bool = False) -> bool:
         """
         Validate grads and hyperparameter sets, then update every tensor in place. With skip_nonfinite, a step whose grads hold any NaN or Inf changes nothing (not even the step counts) and returns False; otherwise returns True.
         """
-    def step_if_unchanged(self, grads: typing.Any, groups: typing.Any, skip_nonfinite: bool = False) -> typing.Any:
+    def step_if_unchanged(self, grads: typing.Any, groups: typing.Any, memo: typing.Any, skip_nonfinite: bool = False) -> typing.Any:
         """
-        step(grads, remembered packed sets) if groups is the remembered list holding the remembered dicts and value objects (compared by identity) and grads is a list or tuple of the right length; otherwise None, with nothing changed.
+        step(grads, packed) if memo is (groups, dicts, keys, values, packed) with groups this very list holding these very dicts, each with these very value objects under keys (identity throughout), and grads a list or tuple of the right length; otherwise None, with nothing changed.
         """
     @property
     def num_groups(self) -> int:

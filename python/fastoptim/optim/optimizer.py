@@ -135,6 +135,7 @@ class Optimizer:
         self.skipped_steps = 0
         self.param_groups: List[Dict[str, Any]] = []
         self._plan: Optional[_core.Plan] = None
+        self._memo: Optional[tuple] = None  # see _hypers and step
         self._pending_state: Optional[dict] = None
         # step, state_dict and load_state_dict from several threads take turns:
         # a snapshot never sees half a step (the kernels run without the GIL).
@@ -178,6 +179,7 @@ class Optimizer:
         ]
         self._packed: List[Optional[tuple]] = [None] * len(groups)
         self._raw: List[Optional[tuple]] = [None] * len(groups)  # see _hypers
+        self._memo = None
         for gi, h in enumerate(checked):
             self._ensure_slots(gi, h)
         self._rebuild_plan()
@@ -224,13 +226,14 @@ class Optimizer:
         out = []
         hyper_keys = self.defaults.keys()
         get = self._get_hypers
-        multi = len(self.param_groups) > 1
-        if len(self.param_groups) != len(self._raw):
+        groups = self.param_groups  # read once: another thread may assign a new list
+        multi = len(groups) > 1
+        if len(groups) != len(self._raw):
             raise ValueError(
-                f"param_groups has {len(self.param_groups)} groups but this optimizer was built "
+                f"param_groups has {len(groups)} groups but this optimizer was built "
                 f"with {len(self._raw)}: groups cannot be added or removed after construction; "
                 "build a new optimizer with every group")
-        for gi, group in enumerate(self.param_groups):
+        for gi, group in enumerate(groups):
             # self._raw[gi]: (cache key, the value objects themselves when all
             # are immutable) as of the last validation, or None.
             cached = self._raw[gi]
@@ -249,23 +252,23 @@ class Optimizer:
                 for k in hyper_keys:
                     if k not in group:
                         raise ValueError(f"param_groups[{gi}] has lost its {k!r} entry")
-                h = self._spec.check(group, f"param_groups[{gi}]" if multi else "")
+                # Check the very objects read above, so what is cached (and
+                # remembered for the one-call step) is what was checked.
+                source = dict(zip(self._hyper_keys, values)) if values is not None else group
+                h = self._spec.check(source, f"param_groups[{gi}]" if multi else "")
                 if self._ensure_slots(gi, h):
                     self._rebuild_plan()
                 self._packed[gi] = self._spec.pack(h)
             self._raw[gi] = (key, values if immutable else None)
             out.append(self._packed[gi])
-        # Let the plan take the next steps by itself while the groups, their
+        # Let the plan take the next steps in one call while the groups, their
         # dicts and their (immutable) value objects stay the very same ones.
-        plan = self._plan
-        groups = self.param_groups
-        if plan is not None:
-            seen = [raw[1] if raw is not None else None for raw in self._raw]
-            if type(groups) is list and all(type(g) is dict for g in groups) and all(
-                    v is not None for v in seen):
-                plan.remember(groups, self._hyper_keys, seen, out)
-            else:
-                plan.forget()
+        seen = tuple(raw[1] if raw is not None else None for raw in self._raw)
+        if type(groups) is list and all(type(g) is dict for g in groups) and all(
+                v is not None for v in seen):
+            self._memo = (groups, tuple(groups), self._hyper_keys, seen, tuple(out))
+        else:
+            self._memo = None
         return out
 
     def _grad_list(self, grads) -> Sequence:
@@ -315,13 +318,14 @@ class Optimizer:
         this optimizer in the child (as for any lock held across fork).
         """
         with self._lock:
+            skip = bool(self.skip_nonfinite)  # read once: the kernels run without the GIL
             plan = self._plan
             if plan is not None:
                 # Every step of a training loop: nothing changed since the last
                 # full check (see _hypers), so one call does it all.
-                applied = plan.step_if_unchanged(grads, self.param_groups, self.skip_nonfinite)
+                applied = plan.step_if_unchanged(grads, self.param_groups, self._memo, skip)
                 if applied is not None:
-                    if not self.skip_nonfinite:
+                    if not skip:
                         return None
                     if not applied:
                         self.skipped_steps += 1
@@ -339,7 +343,7 @@ class Optimizer:
             hypers = self._hypers()
             plan = self._plan
             assert plan is not None  # bound above; _hypers only ever replaces it
-            if not self.skip_nonfinite:
+            if not skip:
                 plan.step(glist, hypers)
                 return None
             applied = plan.step(glist, hypers, True)
@@ -524,6 +528,7 @@ class Optimizer:
             self._ensure_slots(gi, h)
         self._packed = [None] * len(self.param_groups)
         self._raw = [None] * len(self.param_groups)
+        self._memo = None
         self._rebuild_plan()
 
     def __repr__(self) -> str:
