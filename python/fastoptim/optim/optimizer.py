@@ -224,7 +224,6 @@ class Optimizer:
     def _hypers(self) -> list:
         """The packed hyperparameters of every group, validated when they changed."""
         out = []
-        hyper_keys = self.defaults.keys()
         get = self._get_hypers
         groups = self.param_groups  # read once: another thread may assign a new list
         multi = len(groups) > 1
@@ -249,7 +248,7 @@ class Optimizer:
             except Exception:
                 values, key, immutable, same = None, None, False, False
             if not same:
-                for k in hyper_keys:
+                for k in self._hyper_keys:
                     if k not in group:
                         raise ValueError(f"param_groups[{gi}] has lost its {k!r} entry")
                 # Check the very objects read above, so what is cached (and
@@ -332,13 +331,7 @@ class Optimizer:
                     return applied
             else:
                 self._require_bound("step()")
-            # The common case first (a list or tuple of the right length is
-            # all _grad_list checks of one): about 0.1 us of every step.
-            tg = type(grads)
-            if (tg is list or tg is tuple) and len(grads) == len(self._arrays):
-                glist = grads
-            else:
-                glist = self._grad_list(grads)
+            glist = self._grad_list(grads)
             # _hypers() may rebuild the plan (a setting that needs a new buffer).
             hypers = self._hypers()
             plan = self._plan
