@@ -240,8 +240,8 @@ class Plan {
     // Per-thread scratch, reused: a step allocates nothing once warm.
     static thread_local std::vector<Hyper> hv;
     hv.assign(nh, Hyper{});
-    // Hyperparameters first: converting them may run Python code, which
-    // could change the grads list.
+    // Hyperparameters first (reading them runs no Python code: see
+    // parse_hyper), then the grads.
     for (std::size_t g = 0; g < nh; ++g) hv[g] = parse_hyper(PySequence_Fast_GET_ITEM(hypers, g), g);
 
     const auto ng = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads));
