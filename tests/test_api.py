@@ -206,6 +206,121 @@ def test_groups_with_own_hyperparameters_and_mixed_dtypes(name, threads, request
         assert_matches(opt, ref, f"step {t}: ")
 
 
+def _assert_matches_parts(opt, refs, where=""):
+    """``opt``'s params and state, in order, equal those of ``refs`` laid end to end."""
+    params = [p for g in opt.param_groups for p in g["params"]]
+    state = opt.state_dict()["state"]
+    i = 0
+    for ref in refs:
+        for j, rp in enumerate(ref.params):
+            assert_same_bits(params[i], rp, f"{where}param {i}")
+            st, rst = state.get(i, {"step": 0}), ref.state[j]
+            assert st["step"] == rst["step"], f"{where}state[{i}]['step']"
+            for k in (set(rst) - {"step"} if rst["step"] else ()):
+                assert_same_bits(st[k], rst[k], f"{where}state[{i}][{k!r}]")
+            i += 1
+    assert i == len(params)
+
+
+@pytest.mark.parametrize("threads", ["serial", "threaded"])
+@pytest.mark.parametrize("name", NAMES)
+def test_add_param_group_after_steps(name, threads, request):
+    # A group added after some steps starts at step 0 with its own settings
+    # and fresh state; the first group goes on as if nothing was added.
+    if threads == "threaded":
+        request.getfixturevalue("threaded")
+    rng = np.random.default_rng(8)
+    first = {"W": rng.standard_normal((40, 30)).astype(np.float32), "b": rng.standard_normal(30)}
+    added = {"V": rng.standard_normal((30, 7)), "c": rng.standard_normal(()).astype(np.float32)}
+    h0, h1 = GROUP_HYPERS[name][0], GROUP_HYPERS[name][1]
+    opt = getattr(fo, name)([{"params": first, **h0}])
+    ref0 = RefOptimizer(name, [{"params": {k: v.copy() for k, v in first.items()}, **h0}])
+    grads = lambda d: {k: np.asarray(rng.standard_normal(v.shape) * 0.1, v.dtype)  # noqa: E731
+                       for k, v in d.items()}
+    for t in range(3):
+        g = grads(first)
+        opt.step(g)
+        ref0.step(list(g.values()))
+    opt.add_param_group({"params": added, **h1})
+    ref1 = RefOptimizer(name, [{"params": {k: v.copy() for k, v in added.items()}, **h1}])
+    assert len(opt.param_groups) == 2
+    assert opt.param_groups[1]["params"][0] is added["V"]
+    for k, v in {**DEFAULTS[name], **h1}.items():
+        assert opt.param_groups[1][k] == v, k
+    _assert_matches_parts(opt, [ref0, ref1], "after add: ")
+    for t in range(4):
+        g0, g1 = grads(first), grads(added)
+        opt.step({**g1, **g0})  # by name: the order of the dict does not matter
+        ref0.step(list(g0.values()))
+        ref1.step(list(g1.values()))
+        _assert_matches_parts(opt, [ref0, ref1], f"step {t}: ")
+    # The saved state loads into an optimizer built with both groups at once.
+    fresh = {k: v.copy() for k, v in {**first, **added}.items()}
+    other = getattr(fo, name)([{"params": {k: fresh[k] for k in first}, **h0},
+                               {"params": {k: fresh[k] for k in added}, **h1}])
+    other.load_state_dict(opt.state_dict())
+    for k in fresh:
+        fresh[k][...] = {**first, **added}[k]
+    g = grads({**first, **added})
+    opt.step(g)
+    other.step(g)
+    _assert_same_snapshot(_snapshot(opt), _snapshot(other))
+
+
+def test_add_param_group_by_list_and_to_an_unbound_optimizer():
+    a, b = np.ones(3), np.ones(2, np.float32)
+    opt = fo.SGD([a], lr=0.5)
+    opt.add_param_group({"params": [b], "lr": 0.25})
+    opt.step([np.ones(3), np.ones(2, np.float32)])
+    np.testing.assert_array_equal(a, 0.5)
+    np.testing.assert_array_equal(b, 0.75)
+    assert opt.state_dict()["param_groups"][1]["params"] == [1]
+    # Built without params, the group is the first one (course style after that).
+    c = np.ones(4)
+    late = fo.SGD(lr=0.5)
+    late.add_param_group({"params": {"c": c}, "lr": 0.125})
+    late.update({"c": c}, {"c": np.ones(4)})
+    np.testing.assert_array_equal(c, 0.875)
+
+
+def _refused_add(opt, group, exc, match):
+    before = _snapshot(opt)
+    n = len(opt.param_groups)
+    with pytest.raises(exc, match=match):
+        opt.add_param_group(group)
+    assert len(opt.param_groups) == n
+    _assert_same_snapshot(before, _snapshot(opt))
+
+
+def test_add_param_group_refusals_change_nothing():
+    W, b = np.ones((3, 2)), np.ones(2)
+    opt = fo.Adam({"W": W, "b": b}, lr=0.1, amsgrad=True)
+    opt.step({"W": np.ones((3, 2)), "b": np.ones(2)})
+    _refused_add(opt, [np.ones(3)], TypeError, r"param_group must be a dict")
+    _refused_add(opt, {"lr": 0.1}, ValueError, r"param_groups\[1\] has no 'params' entry")
+    _refused_add(opt, {"params": {}}, ValueError, r"param_groups\[1\]\['params'\] is empty")
+    _refused_add(opt, {"params": [np.ones(3)]}, TypeError,
+                 r"param_group\['params'\] must be a dict by name")
+    _refused_add(opt, {"params": {"b": np.ones(2)}}, ValueError, r"'b', which is already a parameter")
+    _refused_add(opt, {"params": {"c": np.ones(2)}, "momentum": 0.9}, ValueError,
+                 r"unknown hyperparameter 'momentum'")
+    _refused_add(opt, {"params": {"c": np.ones(2)}, "lr": -1.0}, ValueError,
+                 r"param_groups\[1\].*lr")
+    # The same array under another name, and a view that overlaps a bound one.
+    _refused_add(opt, {"params": {"c": W}}, ValueError, r"overlap|share|same memory")
+    _refused_add(opt, {"params": {"c": np.ones(4), "d": W[1]}}, ValueError,
+                 r"overlap|share|same memory")
+    _refused_add(opt, {"params": {"c": np.ones(2, np.int64)}}, TypeError, r"'c'")
+    listed = fo.SGD([np.ones(2)])
+    _refused_add(listed, {"params": {"c": np.ones(2)}}, TypeError,
+                 r"param_group\['params'\] must be a list of arrays")
+    # After all that, the optimizer still steps, and a good group can be added.
+    c = np.ones(2)
+    opt.add_param_group({"params": {"c": c}, "lr": 0.5})
+    opt.step({"W": np.ones((3, 2)), "b": np.ones(2), "c": np.ones(2)})
+    assert np.all(c < 1)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_many_small_tensors_threaded_split(name, threaded):
     # The threaded split cuts at 64-element boundaries of the concatenation
@@ -308,6 +423,23 @@ def test_state_dict_round_trip_is_bit_identical(name, dtype):
     _assert_same_snapshot(_snapshot(fresh), _snapshot(uninterrupted))
     # The loaded optimizer does not share buffers with the dict it was loaded from.
     _assert_same_snapshot(([], sd), ([], sd_copy))
+
+
+def test_load_state_dict_restores_other_group_keys():
+    # A schedule keeps its own entries in a group (torch's "initial_lr");
+    # they travel with the state_dict, as in torch.
+    opt = fo.Adam([np.ones(3)], lr=0.1)
+    opt.param_groups[0]["initial_lr"] = 0.1
+    opt.param_groups[0]["lr"] = 0.05
+    opt.step([np.ones(3)])
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["initial_lr"] == 0.1
+    fresh = fo.Adam([np.ones(3)], lr=0.3)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["initial_lr"] == 0.1
+    assert fresh.param_groups[0]["lr"] == 0.05
+    assert "param_names" not in fresh.param_groups[0]
+    fresh.step([np.ones(3)])  # an extra key does not disturb stepping
 
 
 @pytest.mark.parametrize("name", NAMES)

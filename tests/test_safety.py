@@ -232,8 +232,10 @@ def test_adding_or_removing_a_group_is_refused_by_name():
     extra = {**opt.param_groups[0], "params": [np.zeros(4)]}
     opt.param_groups.append(extra)
     with pytest.raises(ValueError, match=r"param_groups has 3 groups but this optimizer was "
-                                         r"built with 2"):
+                                         r"built with 2: add a group with add_param_group"):
         opt.step(g)
+    with pytest.raises(ValueError, match=r"add groups with add_param_group, not by editing"):
+        opt.add_param_group({"params": [np.zeros(5)]})
     opt.param_groups.pop()
     removed = opt.param_groups.pop()
     with pytest.raises(ValueError, match=r"param_groups has 1 groups"):

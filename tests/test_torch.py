@@ -100,3 +100,40 @@ def test_matches_torch(case, dtype, schedule):
         assert ours == {k for k in tstate if k != "step"}, f"state {i} slot names"
         for k in ours:
             _assert_close(state[i][k], tstate[k], f"state[{i}][{k!r}]")
+
+
+@pytest.mark.parametrize("name", list(TORCH))
+def test_add_param_group_matches_torch(name):
+    # torch.optim's add_param_group: the new group takes the defaults it does
+    # not set and starts from step 0, while the first group goes on.
+    rng = np.random.default_rng(11)
+    first = [np.asarray(rng.standard_normal((64, 33)) * 0.5, np.float32)]
+    added = [np.asarray(rng.standard_normal(s) * 0.5, np.float32) for s in [(1000,), ()]]
+    extra = {"SGD": {"weight_decay": 0.1}, "Momentum": {"nesterov": True},
+             "AdaGrad": {"lr_decay": 0.01}, "RMSProp": {"centered": True},
+             "Adam": {"amsgrad": True}, "AdamW": {"weight_decay": 0.5}}[name]
+    tfirst = [torch.tensor(p.copy(), requires_grad=True) for p in first]
+    tadded = [torch.tensor(p.copy(), requires_grad=True) for p in added]
+    opt = getattr(fo, name)(first)
+    topt = TORCH[name](tfirst, {})
+    for t in range(10):
+        if t == 4:
+            opt.add_param_group({"params": added, "lr": 0.05, **extra})
+            topt.add_param_group({"params": tadded, "lr": 0.05, **extra})
+        live = first + (added if t >= 4 else [])
+        tlive = tfirst + (tadded if t >= 4 else [])
+        grads = [np.asarray(rng.standard_normal(p.shape) * 0.1, np.float32) for p in live]
+        opt.step(grads)
+        for tp, g in zip(tlive, grads):
+            tp.grad = torch.from_numpy(g.copy())
+        topt.step()
+    for i, (p, tp) in enumerate(zip(first + added, tfirst + tadded)):
+        _assert_close(p, tp, f"param {i}")
+    state = opt.state_dict()["state"]
+    for i, tp in enumerate(tfirst + tadded):
+        tstate = topt.state[tp]
+        for k in tstate:
+            if k == "step":
+                assert state[i]["step"] == int(tstate["step"]) == (10 if i == 0 else 6)
+            else:
+                _assert_close(state[i][k], tstate[k], f"state[{i}][{k!r}]")

@@ -16,11 +16,13 @@ from ._rules import Hyper, RuleSpec, empty_like_aligned
 __all__ = ["Optimizer"]
 
 
-def _flatten(params) -> tuple[list[dict], list, list, bool]:
+def _flatten(params, first: int = 0) -> tuple[list[dict], list, list, bool]:
     """Split ``params`` into groups.
 
     Returns (group overrides, flat keys, flat arrays, named) where each
     override dict holds the group's own hyperparameters and "n", its count.
+    ``first`` is the index of the first group in error messages (nonzero
+    for groups added to a bound optimizer).
     """
     if isinstance(params, np.ndarray):
         raise TypeError(
@@ -48,7 +50,7 @@ def _flatten(params) -> tuple[list[dict], list, list, bool]:
 
     overrides, keys, arrays = [], [], []
     named = True
-    for gi, g in enumerate(raw_groups):
+    for gi, g in enumerate(raw_groups, first):
         if "params" not in g:
             raise ValueError(f"param_groups[{gi}] has no 'params' entry")
         gp = g["params"]
@@ -64,7 +66,8 @@ def _flatten(params) -> tuple[list[dict], list, list, bool]:
             gkeys = [None] * len(garrays)
             named = False
         if not garrays:
-            where = "params" if len(raw_groups) == 1 else f"param_groups[{gi}]['params']"
+            where = ("params" if len(raw_groups) == 1 and not first
+                     else f"param_groups[{gi}]['params']")
             raise ValueError(f"{where} is empty: the optimizer needs at least one array")
         ov = {k: v for k, v in g.items() if k != "params"}
         ov["n"] = len(garrays)
@@ -194,6 +197,81 @@ class Optimizer:
                 self._pending_state = pending
                 raise
 
+    def add_param_group(self, param_group: Mapping) -> None:
+        """Add a group of parameters, as ``torch.optim.Optimizer.add_param_group``.
+
+        ``param_group`` is a dict with the arrays under ``"params"`` (a dict
+        by name when this optimizer's params are named, else a list) and any
+        hyperparameters of its own; the rest come from the constructor's
+        defaults. The new parameters start at step 0 with fresh state, and
+        their grads follow the existing ones (in a flat list) or are looked
+        up by name. Everything is checked before anything changes: names
+        and arrays already bound, arrays that overlap bound ones, and
+        invalid hyperparameters are refused.
+
+        On an optimizer built without params, the group becomes its first.
+        """
+        with self._lock:
+            if not isinstance(param_group, Mapping):
+                raise TypeError("param_group must be a dict with a 'params' entry, got "
+                                f"{type(param_group).__name__}")
+            if self._plan is None:
+                self._bind([param_group])
+                return
+            gi = len(self.param_groups)
+            if len(self._raw) != gi:
+                raise ValueError(
+                    f"param_groups has {gi} groups but this optimizer was built with "
+                    f"{len(self._raw)}: add groups with add_param_group, not by editing "
+                    "param_groups")
+            overrides, keys, arrays, named = _flatten([param_group], first=gi)
+            named_self = self._keys is not None
+            if named != named_self:
+                raise TypeError(
+                    "param_group['params'] must be a dict by name, as this optimizer's params "
+                    "are" if named_self else
+                    "param_group['params'] must be a list of arrays, as this optimizer's params "
+                    "are (its grads are a list in parameter order)")
+            if named:
+                assert self._keys is not None
+                known = set(self._keys)
+                clash = [k for k in keys if k in known]
+                if clash:
+                    raise ValueError(f"param_group['params'] has {clash[0]!r}, which is already "
+                                     "a parameter of this optimizer")
+            ov = overrides[0]
+            n = ov.pop("n")
+            unknown = [k for k in ov if k not in self.defaults]
+            if unknown:
+                raise ValueError(f"param_group has unknown hyperparameter {unknown[0]!r}; "
+                                 f"{type(self).__name__} takes {sorted(self.defaults)}")
+            hyper = {**self.defaults, **ov}
+            checked = self._spec.check(hyper, f"param_groups[{gi}]")
+            start = len(self._arrays)
+            names = ([repr(k) for k in keys] if named
+                     else [str(i) for i in range(start, start + n)])
+            all_arrays = self._arrays + list(arrays)
+            # Validate the new arrays (type, dtype, layout, overlap with every
+            # bound array) before anything changes.
+            _core.Plan(self._spec.name, all_arrays, [[] for _ in all_arrays],
+                       self._group_of + [gi] * n, np.zeros(len(all_arrays), np.int64),
+                       self._names + names)
+
+            self.param_groups.append({"params": list(arrays), **hyper})
+            if named:
+                assert self._keys is not None
+                self._keys = self._keys + keys
+            self._names = self._names + names
+            self._arrays = all_arrays
+            self._group_of = self._group_of + [gi] * n
+            self._steps = np.concatenate([self._steps, np.zeros(n, np.int64)])
+            self._state = self._state + [[None] * len(self._spec.slots) for _ in range(n)]
+            self._packed.append(None)
+            self._raw.append(None)
+            self._memo = None
+            self._ensure_slots(gi, checked)
+            self._rebuild_plan()
+
     def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
         """Allocate state buffers this group's settings need; True if any was new."""
         added = False
@@ -230,8 +308,8 @@ class Optimizer:
         if len(groups) != len(self._raw):
             raise ValueError(
                 f"param_groups has {len(groups)} groups but this optimizer was built "
-                f"with {len(self._raw)}: groups cannot be added or removed after construction; "
-                "build a new optimizer with every group")
+                f"with {len(self._raw)}: add a group with add_param_group(); groups cannot be "
+                "removed")
         for gi, group in enumerate(groups):
             # self._raw[gi]: (cache key, the value objects themselves when all
             # are immutable) as of the last validation, or None.
@@ -429,7 +507,9 @@ class Optimizer:
         """Restore state and hyperparameters from :meth:`state_dict`.
 
         Everything is checked against the bound parameters (group sizes,
-        buffer names, shapes, dtypes) before anything changes. Called
+        buffer names, shapes, dtypes) before anything changes. Each group
+        gets the saved group's entries back, hyperparameters and any other
+        key kept in it (such as a schedule's ``"initial_lr"``). Called
         before the parameters are bound, the state is applied when they are.
         """
         with self._lock:
@@ -503,8 +583,11 @@ class Optimizer:
 
         # Everything checked: apply.
         for g, mine in zip(groups, self.param_groups):
-            for key in self.defaults:
-                mine[key] = copy.deepcopy(g[key])
+            # Keys a user or a schedule keeps in a group ("initial_lr") come
+            # back too, as in torch; the params stay the bound arrays.
+            for key in g:
+                if key not in ("params", "param_names"):
+                    mine[key] = copy.deepcopy(g[key])
         for i in range(n):
             d = loaded.get(i, {"step": 0})
             self._steps[i] = d["step"]
