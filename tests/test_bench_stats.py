@@ -1,0 +1,53 @@
+"""The statistics of benchmarks/compare.py that its verdicts rest on."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import compare  # noqa: E402
+
+
+def test_median_ci_is_two_order_statistics_with_binomial_tails():
+    assert compare.median_ci([1.0] * 5) is None  # 2 * P(X = 0) = 1/16 > 5%
+    assert compare.median_ci([3.0, 1.0, 2.0, 6.0, 5.0, 4.0]) == [1.0, 6.0]  # 2/64 <= 5%
+    xs = list(np.arange(45.0))
+    lo, hi = compare.median_ci(xs)
+    j = int(lo) + 1  # 1-based rank of the lower bound
+    tail = lambda k: sum(math.comb(45, i) for i in range(k)) / 2.0 ** 45  # noqa: E731
+    assert 2 * tail(j) <= 0.05 < 2 * tail(j + 1)
+    assert hi == 44 - lo  # symmetric ranks
+
+
+def test_median_ci_covers_the_median_of_a_skewed_distribution():
+    # Lognormal ratios (a long tail of disturbed rounds), 15 and 45 rounds:
+    # the interval holds the true median in at least 95% of 4000 trials.
+    rng = np.random.default_rng(0)
+    for n in (15, 45):
+        draws = np.exp(rng.normal(0.0, 0.3, (4000, n)))
+        hits = 0
+        for row in draws:
+            lo, hi = compare.median_ci(list(row))
+            hits += lo <= 1.0 <= hi
+        assert hits / 4000 >= 0.945, (n, hits)
+        assert hits / 4000 <= 0.995, (n, hits)  # not the trivial [min, max]
+
+
+def test_paired_ratio_is_the_median_of_per_round_ratios():
+    assert compare.paired_ratio([2.0, 3.0, 9.0], [1.0, 3.0, 3.0]) == 2.0
+    assert compare.paired_ratio([], [1.0]) is None
+    assert compare.paired_ratio(None, [1.0]) is None
+
+
+@pytest.mark.parametrize("level", [0.9, 0.99])
+def test_median_ci_other_levels_nest(level):
+    xs = [float(x) for x in range(30)]
+    lo, hi = compare.median_ci(xs, level)
+    lo95, hi95 = compare.median_ci(xs)
+    assert (lo >= lo95) if level < 0.95 else (lo <= lo95)
+    assert (hi <= hi95) if level < 0.95 else (hi >= hi95)
