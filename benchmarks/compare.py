@@ -37,6 +37,7 @@ import resource
 import statistics
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -283,10 +284,12 @@ def median_ci(values: Sequence[float], level: float = 0.95) -> Optional[List[flo
     """
     xs = sorted(values)
     n = len(xs)
-    tail, j = 0.0, 0
+    # Exact arithmetic: 2**n overflows a float from n = 1024 rounds.
+    alpha = Fraction(1 - level).limit_denominator(10**9)
+    tail, j = 0, 0  # tail = 2**n * P(X <= j - 1), X ~ Binomial(n, 1/2)
     while j < n:
-        tail += math.comb(n, j) / 2.0 ** n  # P(X = j), X ~ Binomial(n, 1/2)
-        if 2 * tail > 1 - level:
+        tail += math.comb(n, j)
+        if 2 * tail > alpha * 2 ** n:
             break
         j += 1
     if j == 0:

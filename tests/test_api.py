@@ -311,6 +311,10 @@ def test_add_param_group_refusals_change_nothing():
     _refused_add(opt, {"params": {"c": np.ones(4), "d": W[1]}}, ValueError,
                  r"overlap|share|same memory")
     _refused_add(opt, {"params": {"c": np.ones(2, np.int64)}}, TypeError, r"'c'")
+    # A bound state buffer (or a view of one) as a new parameter.
+    _refused_add(opt, {"params": {"c": opt.state[0]["exp_avg"]}}, ValueError, r"share memory")
+    _refused_add(opt, {"params": {"c": opt.state[1]["max_exp_avg_sq"][:1]}}, ValueError,
+                 r"share memory")
     listed = fo.SGD([np.ones(2)])
     _refused_add(listed, {"params": {"c": np.ones(2)}}, TypeError,
                  r"param_group\['params'\] must be a list of arrays")
@@ -440,6 +444,15 @@ def test_load_state_dict_restores_other_group_keys():
     assert fresh.param_groups[0]["lr"] == 0.05
     assert "param_names" not in fresh.param_groups[0]
     fresh.step([np.ones(3)])  # an extra key does not disturb stepping
+    # A value that cannot be copied is refused before anything changes.
+    import threading
+    bad = copy.deepcopy(sd)
+    bad["param_groups"][0]["lr"] = 0.5
+    bad["param_groups"][0]["hook"] = threading.Lock()
+    before = _snapshot(fresh)
+    with pytest.raises(TypeError, match=r"state_dict\['param_groups'\]\[0\] holds a value"):
+        fresh.load_state_dict(bad)
+    _assert_same_snapshot(before, _snapshot(fresh))
 
 
 @pytest.mark.parametrize("name", NAMES)

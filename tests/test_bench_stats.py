@@ -38,6 +38,13 @@ def test_median_ci_covers_the_median_of_a_skewed_distribution():
         assert hits / 4000 <= 0.995, (n, hits)  # not the trivial [min, max]
 
 
+def test_median_ci_takes_thousands_of_rounds():
+    # 2**n overflows a float from n = 1024; the ranks stay near n/2 -+ 1.96 sqrt(n) / 2.
+    lo, hi = compare.median_ci([float(x) for x in range(3000)])
+    assert abs(lo - (1500 - 1.96 * 3000 ** 0.5 / 2)) <= 3
+    assert lo + hi == 2999
+
+
 def test_paired_ratio_is_the_median_of_per_round_ratios():
     assert compare.paired_ratio([2.0, 3.0, 9.0], [1.0, 3.0, 3.0]) == 2.0
     assert compare.paired_ratio([], [1.0]) is None

@@ -210,6 +210,8 @@ class Optimizer:
         invalid hyperparameters are refused.
 
         On an optimizer built without params, the group becomes its first.
+        With the course's ``update(params, grads)``, pass params that hold
+        the new arrays too from then on (the list of groups, for instance).
         """
         with self._lock:
             if not isinstance(param_group, Mapping):
@@ -251,26 +253,36 @@ class Optimizer:
             names = ([repr(k) for k in keys] if named
                      else [str(i) for i in range(start, start + n)])
             all_arrays = self._arrays + list(arrays)
-            # Validate the new arrays (type, dtype, layout, overlap with every
-            # bound array) before anything changes.
-            _core.Plan(self._spec.name, all_arrays, [[] for _ in all_arrays],
-                       self._group_of + [gi] * n, np.zeros(len(all_arrays), np.int64),
-                       self._names + names)
+            group_of = self._group_of + [gi] * n
+            steps = np.concatenate([self._steps, np.zeros(n, np.int64)])
+            all_names = self._names + names
+            # The new arrays are checked (type, dtype, layout, overlap with the
+            # bound params) before their state is allocated, and the whole new
+            # plan, which also checks them against every bound state buffer,
+            # is built before anything here changes.
+            _core.Plan(self._spec.name, all_arrays, [[] for _ in all_arrays], group_of,
+                       np.zeros(len(all_arrays), np.int64), all_names)
+            needed = self._spec.needed(checked)
+            new_state: List[List[Optional[np.ndarray]]] = [
+                [self._spec.new_buffer(slot, a, checked) if need else None
+                 for slot, need in zip(self._spec.slots, needed)]
+                for a in arrays]
+            all_state = self._state + new_state
+            plan = _core.Plan(self._spec.name, all_arrays, all_state, group_of, steps, all_names)
 
             self.param_groups.append({"params": list(arrays), **hyper})
             if named:
                 assert self._keys is not None
                 self._keys = self._keys + keys
-            self._names = self._names + names
+            self._names = all_names
             self._arrays = all_arrays
-            self._group_of = self._group_of + [gi] * n
-            self._steps = np.concatenate([self._steps, np.zeros(n, np.int64)])
-            self._state = self._state + [[None] * len(self._spec.slots) for _ in range(n)]
+            self._group_of = group_of
+            self._steps = steps
+            self._state = all_state
             self._packed.append(None)
             self._raw.append(None)
             self._memo = None
-            self._ensure_slots(gi, checked)
-            self._rebuild_plan()
+            self._plan = plan
 
     def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
         """Allocate state buffers this group's settings need; True if any was new."""
@@ -528,6 +540,7 @@ class Optimizer:
             raise ValueError(f"state_dict has {len(groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")
         new_hypers = []
+        entries: List[Dict[str, Any]] = []
         start = 0
         for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
             ids = list(g.get("params", []))
@@ -544,6 +557,13 @@ class Optimizer:
             if missing:
                 raise ValueError(f"state_dict['param_groups'][{gi}] lacks {missing[0]!r}")
             new_hypers.append(self._spec.check(hyper, f"state_dict['param_groups'][{gi}]"))
+            # Copied now, so a value that cannot be copied fails before anything changes.
+            try:
+                entries.append({k: copy.deepcopy(v) for k, v in g.items()
+                                if k not in ("params", "param_names")})
+            except Exception as e:
+                raise TypeError(f"state_dict['param_groups'][{gi}] holds a value that cannot be "
+                                f"copied: {e}") from e
             start += len(ids)
 
         n = len(self._arrays)
@@ -582,12 +602,10 @@ class Optimizer:
             loaded[i] = {"step": int(step), **bufs}
 
         # Everything checked: apply.
-        for g, mine in zip(groups, self.param_groups):
+        for entry, mine in zip(entries, self.param_groups):
             # Keys a user or a schedule keeps in a group ("initial_lr") come
             # back too, as in torch; the params stay the bound arrays.
-            for key in g:
-                if key not in ("params", "param_names"):
-                    mine[key] = copy.deepcopy(g[key])
+            mine.update(entry)
         for i in range(n):
             d = loaded.get(i, {"step": 0})
             self._steps[i] = d["step"]
