@@ -156,20 +156,14 @@ class Optimizer:
         start = 0
         for gi, ov in enumerate(overrides):
             n = ov.pop("n")
-            unknown = [k for k in ov if k not in self.defaults]
-            if unknown:
-                raise ValueError(f"param_groups[{gi}] has unknown hyperparameter {unknown[0]!r}; "
-                                 f"{type(self).__name__} takes {sorted(self.defaults)}")
-            hyper = {**self.defaults, **ov}
-            checked.append(self._spec.check(hyper, f"param_groups[{gi}]" if len(overrides) > 1 else ""))
+            hyper, h = self._group_hyper(gi, ov, f"param_groups[{gi}]" if len(overrides) > 1 else "")
+            checked.append(h)
             group = {"params": arrays[start:start + n], **hyper}
             groups.append(group)
             group_of.extend([gi] * n)
             start += n
         names = [repr(k) for k in keys] if named else [str(i) for i in range(len(arrays))]
-        # Validate every array (type, dtype, layout, aliasing) before allocating state.
-        _core.Plan(self._spec.name, list(arrays), [[] for _ in arrays], group_of,
-                   np.zeros(len(arrays), np.int64), names)
+        self._check_arrays(arrays, group_of, names)
 
         self.param_groups = groups
         self._keys = keys if named else None
@@ -243,12 +237,7 @@ class Optimizer:
                                      "a parameter of this optimizer")
             ov = overrides[0]
             n = ov.pop("n")
-            unknown = [k for k in ov if k not in self.defaults]
-            if unknown:
-                raise ValueError(f"param_group has unknown hyperparameter {unknown[0]!r}; "
-                                 f"{type(self).__name__} takes {sorted(self.defaults)}")
-            hyper = {**self.defaults, **ov}
-            checked = self._spec.check(hyper, f"param_groups[{gi}]")
+            hyper, checked = self._group_hyper(gi, ov, f"param_groups[{gi}]")
             start = len(self._arrays)
             names = ([repr(k) for k in keys] if named
                      else [str(i) for i in range(start, start + n)])
@@ -256,12 +245,10 @@ class Optimizer:
             group_of = self._group_of + [gi] * n
             steps = np.concatenate([self._steps, np.zeros(n, np.int64)])
             all_names = self._names + names
-            # The new arrays are checked (type, dtype, layout, overlap with the
-            # bound params) before their state is allocated, and the whole new
-            # plan, which also checks them against every bound state buffer,
-            # is built before anything here changes.
-            _core.Plan(self._spec.name, all_arrays, [[] for _ in all_arrays], group_of,
-                       np.zeros(len(all_arrays), np.int64), all_names)
+            # The new arrays are checked before their state is allocated, and
+            # the whole new plan, which also checks them against every bound
+            # state buffer, is built before anything here changes.
+            self._check_arrays(all_arrays, group_of, all_names)
             needed = self._spec.needed(checked)
             new_state: List[List[Optional[np.ndarray]]] = [
                 [self._spec.new_buffer(slot, a, checked) if need else None
@@ -283,6 +270,20 @@ class Optimizer:
             self._raw.append(None)
             self._memo = None
             self._plan = plan
+
+    def _group_hyper(self, gi: int, own: dict, where: str) -> tuple[Dict[str, Any], Hyper]:
+        """A group's hyperparameters (the defaults, then its own) and their checked form."""
+        unknown = [k for k in own if k not in self.defaults]
+        if unknown:
+            raise ValueError(f"param_groups[{gi}] has unknown hyperparameter {unknown[0]!r}; "
+                             f"{type(self).__name__} takes {sorted(self.defaults)}")
+        hyper = {**self.defaults, **own}
+        return hyper, self._spec.check(hyper, where)
+
+    def _check_arrays(self, arrays: Sequence, group_of: List[int], names: List[str]) -> None:
+        """Type, dtype, layout and aliasing of every array, before any state is allocated."""
+        _core.Plan(self._spec.name, list(arrays), [[] for _ in arrays], group_of,
+                   np.zeros(len(arrays), np.int64), names)
 
     def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
         """Allocate state buffers this group's settings need; True if any was new."""
