@@ -468,11 +468,6 @@ def bench_overheads(rounds: int) -> Dict:
     fo.set_num_threads(1)
     one = per_call(lambda: opt.step(grads))
     out["pool_round_trip_ns"] = two - one
-    a = np.zeros(64, np.float32)
-    fo.set_num_threads(2)
-    pr2 = per_call(probe_fn("stream1", p, g, a, None, 2))
-    pr1 = per_call(probe_fn("stream1", p, g, a, None, 1))
-    out["probe_pool_round_trip_ns"] = pr2 - pr1
     _core.set_parallel_threshold(DEFAULT_THRESHOLD)
     fo.set_num_threads(2)
     return out

@@ -108,24 +108,11 @@ std::size_t update_bytes(const TensorRef& t) {
   return arrays * grad_bytes(t);
 }
 
-// One thread's share of a parallel step, [next, end) in the concatenated
-// elements of all tensors. A line of its own: threads never contend on it
-// unless one takes from the other's share.
-struct alignas(64) Share {
-  std::atomic<std::size_t> next{0};
-  std::size_t end = 0;
-};
-
 // Counters for tests and diagnostics (share_stats()); one add per thread and
 // region, never per chunk.
 struct {
   std::atomic<std::uint64_t> regions{0}, worker_chunks{0}, taken_from_others{0};
 } g_share_stats;
-
-// Bytes moved per chunk of a share: small enough that a late thread's share
-// is rebalanced finely (2-5 us of work on this machine, in or out of cache),
-// large enough that the atomic per chunk costs nothing measurable.
-constexpr std::size_t kChunkBytes = std::size_t(256) << 10;
 
 // Calls piece(i, lo, hi) for pieces [lo, hi) of every tensor i, covering all
 // elements once. Steps moving few bytes run on the caller's thread; larger
@@ -163,50 +150,17 @@ void for_each_piece(const TensorRef* tensors, std::size_t count, Piece& piece,
       if (lo < hi) piece(i, lo, hi);
     }
   };
-  // Each thread owns an equal contiguous share and takes it in chunks; a
-  // thread done with its own share takes the remaining chunks of the others.
-  // A worker that wakes late (a sleeping vCPU takes microseconds to wake) or
-  // loses its core to another process then delays the step by at most a
-  // chunk instead of by its whole share. Boundaries stay multiples of 64
-  // elements: a whole number of cache lines for float32 and float64.
-  static thread_local std::unique_ptr<Share[]> shares_scratch;
-  static thread_local int shares_capacity = 0;
-  if (shares_capacity < nt) {
-    shares_scratch.reset(new Share[static_cast<std::size_t>(nt)]);
-    shares_capacity = nt;
-  }
-  Share* shares = shares_scratch.get();
-  for (int t = 0; t < nt; ++t) {
-    std::size_t b, e;
-    split_range(total, t, nt, 64, &b, &e);
-    shares[t].next.store(b, std::memory_order_relaxed);
-    shares[t].end = e;
-  }
-  const std::size_t chunk = std::max<std::size_t>(
-      64, static_cast<std::size_t>(static_cast<double>(kChunkBytes) * static_cast<double>(total) /
-                                   static_cast<double>(bytes)) / 64 * 64);
-  // The pool may run the region on fewer threads than asked (another region
-  // busy, a worker that could not start): every thread walks all nt shares,
-  // its own first, so nothing is left undone. Completion is published by the
-  // pool's lock, so relaxed counters suffice.
-  auto body = [&span, shares, chunk, nt](int t, int) {
-    std::uint64_t taken = 0, from_others = 0;
-    for (int k = 0; k < nt; ++k) {
-      Share& s = shares[(t + k) % nt];
-      for (;;) {
-        const std::size_t b = s.next.fetch_add(chunk, std::memory_order_relaxed);
-        if (b >= s.end) break;
-        span(b, std::min(b + chunk, s.end));
-        ++taken;
-        from_others += k != 0;
-      }
-    }
+  // Shared in chunks of the concatenated tensors (share_range), so a late
+  // worker delays the step by at most a chunk.
+  const std::size_t chunk =
+      share_chunk(static_cast<double>(bytes) / static_cast<double>(total));
+  auto tally = [](int t, std::uint64_t taken, std::uint64_t from_others) {
     if (t != 0) g_share_stats.worker_chunks.fetch_add(taken, std::memory_order_relaxed);
     if (from_others)
       g_share_stats.taken_from_others.fetch_add(from_others, std::memory_order_relaxed);
   };
   g_share_stats.regions.fetch_add(1, std::memory_order_relaxed);
-  parallel_share(nt, body);
+  share_range(nt, total, chunk, span, tally);
 }
 
 }  // namespace

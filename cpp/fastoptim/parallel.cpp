@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -186,5 +187,15 @@ void set_num_threads(int n) { pool().set_wanted(n); }
 void parallel_run(int nt, ParallelFn fn, void* ctx) { pool().run(nt, fn, ctx, false); }
 
 void parallel_run_shared(int nt, ParallelFn fn, void* ctx) { pool().run(nt, fn, ctx, true); }
+
+RangeShare* range_shares(int nt) {
+  static thread_local std::unique_ptr<RangeShare[]> scratch;
+  static thread_local int capacity = 0;
+  if (capacity < nt) {
+    scratch.reset(new RangeShare[static_cast<std::size_t>(nt)]);
+    capacity = nt;
+  }
+  return scratch.get();
+}
 
 }  // namespace fastoptim

@@ -5,7 +5,9 @@
 // machine (PERF-NOTES, "Threads"). These workers sleep between regions.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace fastoptim {
 
@@ -53,6 +55,17 @@ void parallel_share(int nt, F& f) {
       nt, [](void* ctx, int t, int n) { (*static_cast<F*>(ctx))(t, n); }, &f);
 }
 
+// One thread's part of a shared range (share_range): [next, end). A cache
+// line of its own, so threads contend on it only when one takes from
+// another's part.
+struct alignas(64) RangeShare {
+  std::atomic<std::size_t> next{0};
+  std::size_t end = 0;
+};
+
+// The calling thread's scratch of at least nt parts, reused across calls.
+RangeShare* range_shares(int nt);
+
 // Splits [0, n) into nt nearly equal parts whose inner boundaries are
 // multiples of `align` elements (so threads never share a cache line).
 inline void split_range(std::size_t n, int t, int nt, std::size_t align, std::size_t* begin,
@@ -63,6 +76,58 @@ inline void split_range(std::size_t n, int t, int nt, std::size_t align, std::si
       units * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(nt) * align;
   *begin = b < n ? b : n;
   *end = e < n ? e : n;
+}
+
+// Bytes moved per chunk of a shared range: small enough that a late thread's
+// part is rebalanced finely (2-5 us of work on the machine it was tuned on,
+// in or out of cache), large enough that the atomic per chunk costs nothing
+// measurable.
+constexpr std::size_t kShareChunkBytes = std::size_t(256) << 10;
+
+// Elements per chunk for work moving `bytes_per_element` on average: about
+// kShareChunkBytes, a multiple of 64 elements, at least 64.
+inline std::size_t share_chunk(double bytes_per_element) {
+  const auto n = static_cast<std::size_t>(static_cast<double>(kShareChunkBytes) /
+                                          bytes_per_element) / 64 * 64;
+  return n < 64 ? 64 : n;
+}
+
+// Calls span(begin, end) for chunks covering [0, total) once, shared by nt
+// threads (parallel_run_shared): each thread owns an equal contiguous part
+// (boundaries at multiples of 64 elements, a whole number of cache lines for
+// float32 and float64) and takes it `chunk` elements at a time; a thread done
+// with its own part takes what is left of the others'. A worker that wakes
+// late or loses its core then delays the region by at most a chunk instead of
+// by its whole part. tally(t, chunks, from_others) is called once per thread
+// that joined, with the chunks it took (and how many of them from others).
+template <class Span, class Tally>
+void share_range(int nt, std::size_t total, std::size_t chunk, Span& span, Tally& tally) {
+  RangeShare* shares = range_shares(nt);
+  for (int t = 0; t < nt; ++t) {
+    std::size_t b, e;
+    split_range(total, t, nt, 64, &b, &e);
+    shares[t].next.store(b, std::memory_order_relaxed);
+    shares[t].end = e;
+  }
+  // The pool may run the region on fewer threads than asked (another region
+  // busy, a worker that could not start): every thread walks all nt parts,
+  // its own first, so nothing is left undone. Completion is published by the
+  // pool's lock, so relaxed counters suffice.
+  auto body = [&span, &tally, shares, chunk, nt](int t, int) {
+    std::uint64_t taken = 0, from_others = 0;
+    for (int k = 0; k < nt; ++k) {
+      RangeShare& s = shares[(t + k) % nt];
+      for (;;) {
+        const std::size_t b = s.next.fetch_add(chunk, std::memory_order_relaxed);
+        if (b >= s.end) break;
+        span(b, b + chunk < s.end ? b + chunk : s.end);
+        ++taken;
+        from_others += k != 0;
+      }
+    }
+    tally(t, taken, from_others);
+  };
+  parallel_share(nt, body);
 }
 
 }  // namespace fastoptim

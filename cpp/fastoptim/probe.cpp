@@ -22,9 +22,7 @@ void run_probe(ProbeKind kind, bool f64, void* p, const void* g, void* a, void* 
                int nt) {
   const ProbeKernels& k = kernels();
   const std::size_t size = f64 ? 8 : 4;
-  auto body = [&](int t, int nthreads) {
-    std::size_t lo, hi;
-    split_range(n, t, nthreads, 64, &lo, &hi);
+  auto span = [&](std::size_t lo, std::size_t hi) {
     if (lo >= hi) return;
     auto at = [&](void* q) { return q ? static_cast<char*>(q) + lo * size : nullptr; };
     char* pp = static_cast<char*>(p) + lo * size;
@@ -36,7 +34,15 @@ void run_probe(ProbeKind kind, bool f64, void* p, const void* g, void* a, void* 
       k.f32(kind, reinterpret_cast<float*>(pp), reinterpret_cast<const float*>(gg),
             reinterpret_cast<float*>(at(a)), reinterpret_cast<float*>(at(b)), hi - lo);
   };
-  parallel_for_threads(nt, body);
+  if (nt <= 1) {
+    span(0, n);
+    return;
+  }
+  // Threads share the range in chunks as a threaded step does (share_range),
+  // so a 2-thread probe differs from the kernels in its loop only.
+  const std::size_t arrays = 3 + 2 * static_cast<std::size_t>((a != nullptr) + (b != nullptr));
+  auto tally = [](int, std::uint64_t, std::uint64_t) {};
+  share_range(nt, n, share_chunk(static_cast<double>(arrays * size)), span, tally);
 }
 
 }  // namespace fastoptim
