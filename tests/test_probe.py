@@ -4,8 +4,8 @@ A probe is the plainest fused loop over a rule's bytes, with the same
 divides and square roots, timed beside the kernels in benchmarks/compare.py.
 A probe that did less (or other) work would make every fastoptim/probe
 ratio meaningless, so each is checked here bit for bit against its formula
-in NumPy, at start offsets that exercise the aligned head, and split over
-threads.
+in NumPy, at start offsets that exercise the aligned head, and shared
+between threads in chunks.
 """
 
 from __future__ import annotations
@@ -60,7 +60,10 @@ def _at(rng, n, dtype, offset):
 @pytest.mark.parametrize("nthreads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("kind", list(BUFFERS))
-def test_probe_computes_its_formula(kind, dtype, nthreads):
+def test_probe_computes_its_formula(kind, dtype, nthreads, request):
+    if nthreads > 1:
+        # A probe takes threads as a step does: a low threshold makes it share.
+        request.getfixturevalue("threaded")
     rng = np.random.default_rng(len(kind))
     for n, offsets in [(1037, (0, 0, 0, 0)), (1037, (1, 3, 1, 1)), (100_003, (3, 0, 5, 2)),
                        (7, (2, 1, 0, 0))]:

@@ -1,6 +1,9 @@
 #include "fastoptim/probe.hpp"
 
+#include <algorithm>
+
 #include "fastoptim/dispatch.hpp"
+#include "fastoptim/optim.hpp"
 #include "fastoptim/parallel.hpp"
 
 namespace fastoptim {
@@ -34,15 +37,18 @@ void run_probe(ProbeKind kind, bool f64, void* p, const void* g, void* a, void* 
       k.f32(kind, reinterpret_cast<float*>(pp), reinterpret_cast<const float*>(gg),
             reinterpret_cast<float*>(at(a)), reinterpret_cast<float*>(at(b)), hi - lo);
   };
-  if (nt <= 1) {
+  // Threads as a step takes them: a second thread only from the parallel
+  // threshold's bytes on, sharing the range in chunks (share_range). So a
+  // probe differs from the kernels in its loop only, not in how it threads.
+  const std::size_t bytes_per_element =
+      size * (3 + 2 * static_cast<std::size_t>((a != nullptr) + (b != nullptr)));
+  const int use = std::min(nt, threads_for(n * bytes_per_element, parallel_threshold()));
+  if (use <= 1) {
     span(0, n);
     return;
   }
-  // Threads share the range in chunks as a threaded step does (share_range),
-  // so a 2-thread probe differs from the kernels in its loop only.
-  const std::size_t arrays = 3 + 2 * static_cast<std::size_t>((a != nullptr) + (b != nullptr));
   auto tally = [](int, std::uint64_t, std::uint64_t) {};
-  share_range(nt, n, share_chunk(static_cast<double>(arrays * size)), span, tally);
+  share_range(use, n, share_chunk(static_cast<double>(bytes_per_element)), span, tally);
 }
 
 }  // namespace fastoptim
