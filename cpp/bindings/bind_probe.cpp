@@ -46,7 +46,8 @@ void bind_probe(py::module_& m) {
       py::arg("kind"), py::arg("p"), py::arg("g"), py::arg("a") = py::none(),
       py::arg("b") = py::none(), py::arg("nthreads") = 1,
       "Roofline probe (benchmarks): a plain fused loop of a rule, or a stream loop moving the "
-      "same bytes; updates p (and a, b) in place.");
+      "same bytes; updates p (and a, b) in place, on up to nthreads threads taken as a step "
+      "takes them (a second one only from the parallel threshold on).");
 }
 
 }  // namespace fastoptim_bindings

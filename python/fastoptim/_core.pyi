@@ -57,7 +57,7 @@ def get_random_parallel_threshold() -> int:
     """
 def probe(kind: str, p: typing.Any, g: typing.Any, a: typing.Any = None, b: typing.Any = None, nthreads: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
     """
-    Roofline probe (benchmarks): a plain fused loop of a rule, or a stream loop moving the same bytes; updates p (and a, b) in place.
+    Roofline probe (benchmarks): a plain fused loop of a rule, or a stream loop moving the same bytes; updates p (and a, b) in place, on up to nthreads threads taken as a step takes them (a second one only from the parallel threshold on).
     """
 def random_bits(out: typing.Any, seed: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex, counter: typing.SupportsInt | typing.SupportsIndex) -> int:
     """
