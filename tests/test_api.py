@@ -616,6 +616,32 @@ def test_nonfinite_grads_propagate_like_the_reference(name, dtype):
             _assert_same_with_nans(st[k], ref.state[0][k], f"step {t}: {k}")
 
 
+@pytest.mark.parametrize("lr", [0.0, 0.01])
+@pytest.mark.parametrize("maximize", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_signed_zeros_like_the_reference(name, dtype, maximize, lr):
+    # Kernels may compute torch's p + (-lr) * x as p - lr * x (AdaGrad does):
+    # the same bits by IEEE 754, signed zeros included, which this checks on
+    # +0 and -0 params and grads through the vector loop and its tail.
+    n = 75
+    p0 = np.where(np.arange(n) % 3 == 0, 0.0, -0.0).astype(dtype)
+    p0[1::7] = 0.25
+    g = np.where(np.arange(n) % 2 == 0, -0.0, 0.0).astype(dtype)
+    g[::5] = 1e-3
+    kw = {"lr": lr, "maximize": maximize}
+    params = [p0.copy()]
+    opt = getattr(fo, name)(params, **kw)
+    ref = RefOptimizer(name, [{"params": [p0.copy()], **kw}])
+    for t in range(3):
+        opt.step([g])
+        ref.step([g])
+        assert_same_bits(params[0], ref.params[0], f"{name} step {t}: param")
+        st = opt.state_dict()["state"][0]
+        for k in needed_slots(name, ref.param_groups[0]):
+            assert_same_bits(st[k], ref.state[0][k], f"{name} step {t}: {k}")
+
+
 def test_reference_imports_nothing_compiled():
     path = os.path.join(os.path.dirname(R.__file__), "optim.py")
     code = (
