@@ -58,3 +58,44 @@ def test_median_ci_other_levels_nest(level):
     lo95, hi95 = compare.median_ci(xs)
     assert (lo >= lo95) if level < 0.95 else (lo <= lo95)
     assert (hi <= hi95) if level < 0.95 else (hi >= hi95)
+
+
+class _V:
+    def __init__(self, key, partner=None, adjacent=False):
+        self.key, self.same_k_as, self.adjacent = key, partner, adjacent
+
+    def __repr__(self):
+        return self.key
+
+
+def test_adjacent_pairs_put_each_pair_together_alternating_who_goes_first():
+    import random
+    probe1, probe2 = _V("probe/1"), _V("probe/2")
+    fo1, fo2 = _V("fo/1", probe1, True), _V("fo/2", probe2, True)
+    stream1 = _V("stream/1", probe1)  # same k, but not kept adjacent
+    others = [_V(f"x{i}") for i in range(8)]
+    variants = [fo1, probe1, stream1, fo2, probe2] + others
+    rng = random.Random(0)
+    first = {"fo/1": 0, "probe/1": 0}
+    rounds = 40
+    for r in range(rounds):
+        order = list(variants)
+        rng.shuffle(order)
+        out = compare.adjacent_pairs(order, r)
+        assert sorted(map(repr, out)) == sorted(map(repr, variants))
+        for fo, probe in ((fo1, probe1), (fo2, probe2)):
+            i, j = out.index(fo), out.index(probe)
+            assert abs(i - j) == 1
+            assert (i < j) == (r % 2 == 0)
+        # every other variant keeps its shuffled relative order
+        rest = [v for v in out if v not in (fo1, fo2)]
+        assert rest == [v for v in order if v not in (fo1, fo2)]
+        first["fo/1" if out.index(fo1) < out.index(probe1) else "probe/1"] += 1
+    assert first == {"fo/1": rounds // 2, "probe/1": rounds // 2}
+
+
+def test_adjacent_pairs_leave_a_variant_whose_partner_is_absent():
+    probe = _V("probe/1")
+    fo = _V("fo/1", probe, True)
+    other = _V("x")
+    assert compare.adjacent_pairs([other, fo], 0) == [other, fo]
