@@ -8,6 +8,8 @@ implementation of a rule.
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -63,6 +65,38 @@ RULES: List[Rule] = [
          "AdamW", dict(lr=1e-3, weight_decay=1e-2), "adam", "stream3"),
 ]
 RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+MMAP_THRESHOLD = 32 << 20  # glibc's largest allowed value on 64-bit
+TRIM_THRESHOLD = 1 << 30
+
+
+def fix_malloc_thresholds() -> str:
+    """Fix glibc's mmap and trim thresholds, so the NumPy reference is timed at its best.
+
+    The reference allocates temporaries of the arrays' size at every step.
+    glibc serves a block from a fresh mmap (page faults on every call) or
+    from its heap (reused) depending on thresholds it adjusts as the process
+    frees blocks, so the same reference step at 1M took 2.3 or 5.5 ms
+    (float32 Adam; 6.5 or 8.8 ms in float64) depending on what the process
+    had run before, and the NumPy column of one run mixed both (SGD float32:
+    3.8 ns/element at 1M, 1.2 at 10M). With the thresholds fixed, blocks
+    under 32 MiB come from the heap and stay there: 2.5 and 6.8 ms whatever
+    ran before. fastoptim allocates nothing per step; torch's unfused paths
+    gain like NumPy. Returns what was done, for the report's header.
+    """
+    if not sys.platform.startswith("linux"):
+        return "unchanged (not Linux)"
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return "unchanged (no mallopt: not glibc)"
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    if mallopt(m_mmap_threshold, MMAP_THRESHOLD) != 1 or \
+            mallopt(m_trim_threshold, TRIM_THRESHOLD) != 1:
+        return "unchanged (mallopt refused)"
+    return (f"glibc mmap threshold {MMAP_THRESHOLD >> 20} MiB, trim threshold "
+            f"{TRIM_THRESHOLD >> 30} GiB (fixed)")
 
 
 def make_arrays(n: int, dtype, seed: int = 0) -> Tuple[np.ndarray, np.ndarray]:

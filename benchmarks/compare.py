@@ -51,7 +51,8 @@ if str(HERE) not in sys.path:
 import fastoptim as fo  # noqa: E402
 from fastoptim import _core  # noqa: E402
 from _workloads import (RULES, RULES_BY_NAME, RefStepper, TorchStepper,  # noqa: E402
-                        check_all_rules, import_torch, make_arrays, probe_fn, small_model)
+                        check_all_rules, fix_malloc_thresholds, import_torch, make_arrays,
+                        probe_fn, small_model)
 
 TORCH = import_torch()
 SAMPLE_S = 0.002  # target duration of one timed sample (k back-to-back calls)
@@ -848,6 +849,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output directory")
     ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds per config")
     args = ap.parse_args(argv)
+    malloc_note = fix_malloc_thresholds()  # before the first array
     quick = args.quick
     rounds = args.rounds or (3 if quick else 15)
     budget = 0.3 if quick else 2.5  # seconds per variant per config, at most
@@ -858,6 +860,7 @@ def main(argv=None) -> int:
     t_start = time.perf_counter()
 
     h = header()
+    h["malloc"] = malloc_note
     log("# fastoptim speed report" + (" (--quick)" if quick else ""))
     log()
     for k, v in h.items():

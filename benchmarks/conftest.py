@@ -10,9 +10,14 @@ import pytest
 
 from fastoptim import _core
 
+from _workloads import fix_malloc_thresholds
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "big: 10M+ element arrays (deselect with -m 'not big')")
+    # The NumPy reference's temporaries reused, not page-faulted per call
+    # (see fix_malloc_thresholds).
+    fix_malloc_thresholds()
 
 
 @pytest.fixture(autouse=True)

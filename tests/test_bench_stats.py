@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import platform
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
 import compare  # noqa: E402
 
 
@@ -99,3 +102,28 @@ def test_adjacent_pairs_leave_a_variant_whose_partner_is_absent():
     fo = _V("fo/1", probe, True)
     other = _V("x")
     assert compare.adjacent_pairs([other, fo], 0) == [other, fo]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_malloc_thresholds_are_fixed_so_numpy_temporaries_come_from_the_heap():
+    # In a child: the thresholds stay changed for the rest of a process. A
+    # fresh process serves an 8 MiB block from its own mmap, above the heap's
+    # end (a page fault per page on every such temporary); with the
+    # thresholds fixed, from the heap, where a freed block is reused.
+    code = (
+        "import ctypes, sys, numpy as np\n"
+        f"sys.path.insert(0, {str(BENCH)!r})\n"
+        "from _workloads import fix_malloc_thresholds\n"
+        "fix = sys.argv[1] == 'fix'\n"
+        "note = fix_malloc_thresholds() if fix else ''\n"
+        "a = np.empty(8 << 20, np.uint8)\n"
+        "sbrk = ctypes.CDLL(None).sbrk\n"
+        "sbrk.restype = ctypes.c_void_p\n"
+        "print(note, a.ctypes.data + a.nbytes <= sbrk(0))\n"
+    )
+    def run(arg):
+        out = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+    assert run("fix") == "glibc mmap threshold 32 MiB, trim threshold 1 GiB (fixed) True"
+    assert run("none") == "False"  # the test can tell the difference
