@@ -16,8 +16,8 @@ namespace FASTOPTIM_ISA_NS {
 // p an instruction of its own: GCC folds p into an add as a memory operand
 // (vaddps (mem), ...), which it cannot do for the first operand of a
 // subtraction. On Zen 4 the folded form ran AdaGrad float32 at 1M elements
-// 3-12% slower than its roofline probe in a process that had run other
-// benchmarks first, and the subtraction 0.97-1.01x (benchmarks/README.md,
+// up to 12% slower than its roofline probe (median 3%) in a process that had
+// run other benchmarks first, and the subtraction 0.97-1.01x (benchmarks/README.md,
 // "AdaGrad's final add"). The other rules keep the add: with the subtraction,
 // Adam float32 was 1% slower and SGD, Momentum and RMSProp showed no clear
 // difference.
