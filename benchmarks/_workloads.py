@@ -75,15 +75,19 @@ def fix_malloc_thresholds() -> str:
     """Fix glibc's mmap and trim thresholds, so the NumPy reference is timed at its best.
 
     The reference allocates temporaries of the arrays' size at every step.
-    glibc serves a block from a fresh mmap (page faults on every call) or
-    from its heap (reused) depending on thresholds it adjusts as the process
-    frees blocks, so the same reference step at 1M took 2.3 or 5.5 ms
-    (float32 Adam; 6.5 or 8.8 ms in float64) depending on what the process
-    had run before, and the NumPy column of one run mixed both (SGD float32:
-    3.8 ns/element at 1M, 1.2 at 10M). With the thresholds fixed, blocks
-    under 32 MiB come from the heap and stay there: 2.5 and 6.8 ms whatever
-    ran before. fastoptim allocates nothing per step; torch's unfused paths
-    gain like NumPy. Returns what was done, for the report's header.
+    With glibc's defaults such a block is fresh pages, a page fault per page,
+    in one of two ways: served from a new mmap (the threshold glibc raises
+    after each free is the freed block's size, which the next block of that
+    size does not undercut), or from the heap, which glibc trims back to the
+    OS when the block is freed (its trim threshold follows the mmap
+    threshold at twice it) and grows again for the next step. Which way, and
+    whether at all, depends on what the process freed before: the same
+    reference step at 1M took 2.3 or 5.5 ms (float32 Adam; 6.5 or 8.8 ms in
+    float64), and float32 SGD 0.27 or 3.3 ms (about 1,900 faults per step in
+    a fresh process). With both thresholds fixed, blocks under 32 MiB come
+    from the heap and stay there: no faults after the first step. fastoptim
+    allocates nothing per step; torch's unfused paths gain like NumPy.
+    Returns what was done, for the report's header.
     """
     if not sys.platform.startswith("linux"):
         return "unchanged (not Linux)"
@@ -91,10 +95,13 @@ def fix_malloc_thresholds() -> str:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return "unchanged (no mallopt: not glibc)"
-    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
-    if mallopt(m_mmap_threshold, MMAP_THRESHOLD) != 1 or \
-            mallopt(m_trim_threshold, TRIM_THRESHOLD) != 1:
-        return "unchanged (mallopt refused)"
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>; mallopt returns 1 on success
+    mmap_ok = mallopt(m_mmap_threshold, MMAP_THRESHOLD) == 1
+    trim_ok = mallopt(m_trim_threshold, TRIM_THRESHOLD) == 1
+    if not (mmap_ok and trim_ok):
+        return ("unchanged (mallopt refused)" if not (mmap_ok or trim_ok) else
+                f"partly fixed (mmap threshold {'set' if mmap_ok else 'refused'}, trim "
+                f"threshold {'set' if trim_ok else 'refused'})")
     return (f"glibc mmap threshold {MMAP_THRESHOLD >> 20} MiB, trim threshold "
             f"{TRIM_THRESHOLD >> 30} GiB (fixed)")
 

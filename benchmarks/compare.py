@@ -115,9 +115,13 @@ def adjacent_pairs(order: List[Variant], r: int) -> List[Variant]:
     right after some other variant, in half the rounds: a paired ratio is not
     tilted by one of them following torch or NumPy more often than the other
     (with 13 variants shuffled per round, fastoptim at 1M followed a torch
-    variant in 29 of 45 rounds of one config and its probe in 22).
+    variant in 29 of 45 rounds of one config, its probe in only 22).
     """
     movers = [v for v in order if v.adjacent and v.same_k_as in order]
+    partners = [v.same_k_as for v in movers]
+    if any(p in movers for p in partners) or len(set(map(id, partners))) < len(partners):
+        raise ValueError("adjacent variants need partners of their own that are not adjacent "
+                         "variants themselves")
     out = [v for v in order if v not in movers]
     for v in movers:
         i = out.index(v.same_k_as)

@@ -616,20 +616,22 @@ def test_nonfinite_grads_propagate_like_the_reference(name, dtype):
             _assert_same_with_nans(st[k], ref.state[0][k], f"step {t}: {k}")
 
 
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
 @pytest.mark.parametrize("lr", [0.0, 0.01])
 @pytest.mark.parametrize("maximize", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name", NAMES)
-def test_signed_zeros_like_the_reference(name, dtype, maximize, lr):
+def test_signed_zeros_like_the_reference(name, dtype, maximize, lr, weight_decay, mode):
     # Kernels may compute torch's p + (-lr) * x as p - lr * x (AdaGrad does):
     # the same bits by IEEE 754, signed zeros included, which this checks on
-    # +0 and -0 params and grads through the vector loop and its tail.
+    # +0 and -0 params and grads through the vector loop and its tail, on
+    # every ISA level and thread setting, with and without weight decay.
     n = 75
     p0 = np.where(np.arange(n) % 3 == 0, 0.0, -0.0).astype(dtype)
     p0[1::7] = 0.25
     g = np.where(np.arange(n) % 2 == 0, -0.0, 0.0).astype(dtype)
     g[::5] = 1e-3
-    kw = {"lr": lr, "maximize": maximize}
+    kw = {"lr": lr, "maximize": maximize, "weight_decay": weight_decay}
     params = [p0.copy()]
     opt = getattr(fo, name)(params, **kw)
     ref = RefOptimizer(name, [{"params": [p0.copy()], **kw}])

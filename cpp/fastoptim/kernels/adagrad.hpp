@@ -9,11 +9,14 @@
 namespace fastoptim {
 namespace FASTOPTIM_ISA_NS {
 
-// The update is computed as p - (clr * g) / std, the same number as torch's
-// p + ((-clr) * g) / std bit for bit: rounding to nearest is symmetric, so
-// (-clr) * g == -(clr * g) and (-a) / b == -(a / b), and IEEE 754 defines
-// p - y as p + (-y), signed zeros included. The subtraction gives the load of
-// p an instruction of its own: GCC folds p into an add as a memory operand
+// The update is computed as p - (clr * g) / std, the same number as
+// p + ((-clr) * g) / std (torch's formula, and the NumPy reference's) bit for
+// bit: rounding to nearest is symmetric, so (-clr) * g == -(clr * g) and
+// (-a) / b == -(a / b), and IEEE 754 defines p - y as p + (-y), signed zeros
+// included. Where p and the update are both NaN, which of the two NaNs comes
+// out is the hardware's choice (x86 returns the first operand's); NaNs stay
+// where they were either way. The subtraction gives the load of p an
+// instruction of its own: GCC folds p into an add as a memory operand
 // (vaddps (mem), ...), which it cannot do for the first operand of a
 // subtraction. On Zen 4 the folded form ran AdaGrad float32 at 1M elements
 // up to 12% slower than its roofline probe (median 3%) in a process that had

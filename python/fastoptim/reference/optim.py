@@ -13,7 +13,11 @@ the same roundings, so the results agree bit for bit:
   dtype ``T`` once;
 * every array operation is one of ``+ - * /``, ``sqrt`` or ``maximum`` in
   ``T``, each correctly rounded, in the order written here (the kernels are
-  built with ``-ffp-contract=off``, so no fused multiply-add either).
+  built with ``-ffp-contract=off``, so no fused multiply-add either);
+* where a kernel rearranges a step without changing its result, the form
+  here is torch's: the AdaGrad kernel subtracts ``(clr * g') / std`` from
+  ``p``, which is ``p + ((-clr) * g') / std`` bit for bit (signed zeros
+  included; where both are NaN, which NaN comes out may differ).
 
 Every rule starts from the effective gradient
 
