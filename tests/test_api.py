@@ -6,6 +6,7 @@ bit for bit (see test_kernels.py for why no tolerance is needed)."""
 from __future__ import annotations
 
 import copy
+import math
 import os
 import pickle
 import subprocess
@@ -642,6 +643,46 @@ def test_signed_zeros_like_the_reference(name, dtype, maximize, lr, weight_decay
         st = opt.state_dict()["state"][0]
         for k in needed_slots(name, ref.param_groups[0]):
             assert_same_bits(st[k], ref.state[0][k], f"{name} step {t}: {k}")
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("dtype, start, skipped", [
+    (np.float32, 16_627, True), (np.float32, 16_626, False), (np.float64, 37_411, True),
+    (np.float64, 37_410, False), (np.float32, 100, False)],
+    ids=["f32-first", "f32-last-before", "f64-first", "f64-last-before", "f32-early"])
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_late_steps_equal_the_reference(name, dtype, start, skipped, amsgrad, mode):
+    # Once sqrt(1 - beta2^step) rounds to exactly 1 in the param's dtype, the
+    # kernel skips dividing by it; x / 1 == x, so the bits must not change.
+    beta2 = 0.999
+    bc2_sqrt = np.dtype(dtype).type(math.sqrt(1.0 - beta2 ** (start + 1)))
+    assert (bc2_sqrt == 1) == skipped  # the case tests what it says: the first
+    # step that skips, the last that divides by the largest value below 1
+    rng = np.random.default_rng(29)
+    params = _params(rng, dtype, ((67,), (3, 5)))
+    kw = {"amsgrad": amsgrad, "weight_decay": 0.01}
+    opt = getattr(fo, name)(params, **kw)
+    ref = RefOptimizer(name, [{"params": [p.copy() for p in params], **kw}])
+    g = _grads_like(rng, params)
+    opt.step(g)
+    ref.step(g)
+    sd = opt.state_dict()
+    for st in sd["state"].values():
+        st["step"] = start
+    opt.load_state_dict(sd)
+    for st in ref.state.values():
+        st["step"] = start
+    for t in range(3):
+        g = _grads_like(rng, params)
+        g[0][:6] = [0.0, -0.0, 0.0, -0.0, 1e-30, -1e-30]
+        opt.step(g)
+        ref.step(g)
+        st = opt.state_dict()["state"]
+        for i, p in enumerate(params):
+            assert st[i]["step"] == start + t + 1
+            assert_same_bits(p, ref.params[i], f"step {start + t + 1}: param {i}")
+            for k in needed_slots(name, ref.param_groups[0]):
+                assert_same_bits(st[i][k], ref.state[i][k], f"step {start + t + 1}: {k} {i}")
 
 
 def test_reference_imports_nothing_compiled():

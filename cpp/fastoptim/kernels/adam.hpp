@@ -14,7 +14,7 @@
 namespace fastoptim {
 namespace FASTOPTIM_ISA_NS {
 
-template <bool L2, bool Decoupled, bool Amsgrad, class T>
+template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, class T>
 void adam_kernel(const Coeffs<T>& c, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
                  T* FASTOPTIM_RESTRICT m, T* FASTOPTIM_RESTRICT v, T* FASTOPTIM_RESTRICT vmax,
                  std::size_t n) {
@@ -36,17 +36,30 @@ void adam_kernel(const Coeffs<T>& c, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM
       vv = nan_max(vmax[i], vi);
       vmax[i] = vv;
     }
-    const T denom = sqrt_(vv) / bc2_sqrt + eps;
+    const T denom = (Bc2 ? sqrt_(vv) / bc2_sqrt : sqrt_(vv)) + eps;
     p[i] = pi + (neg_step * mi) / denom;
   }
+}
+
+// Once sqrt(1 - beta2^step), rounded to T, is exactly 1 (from step 16,628 in
+// float32 and 37,412 in float64 at beta2 = 0.999), dividing by it
+// changes no bit of any value (x / 1 is x for every x, NaN, Inf and signed
+// zeros included), so the kernel skips that divide: one of Adam's two divides
+// per element, in a loop bound by them when in cache.
+template <bool L2, bool Decoupled, bool Amsgrad, class T>
+void adam_bc2(const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
+  if (c.bc2_sqrt == T(1))
+    adam_kernel<L2, Decoupled, Amsgrad, false>(c, s.p, s.g, s.s0, s.s1, s.s2, n);
+  else
+    adam_kernel<L2, Decoupled, Amsgrad, true>(c, s.p, s.g, s.s0, s.s1, s.s2, n);
 }
 
 template <bool L2, bool Decoupled, class T>
 void adam_amsgrad(const Coeffs<T>& c, const Slots<T>& s, std::size_t n) {
   if (c.amsgrad)
-    adam_kernel<L2, Decoupled, true>(c, s.p, s.g, s.s0, s.s1, s.s2, n);
+    adam_bc2<L2, Decoupled, true>(c, s, n);
   else
-    adam_kernel<L2, Decoupled, false>(c, s.p, s.g, s.s0, s.s1, s.s2, n);
+    adam_bc2<L2, Decoupled, false>(c, s, n);
 }
 
 template <class T>
