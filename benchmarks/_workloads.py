@@ -62,7 +62,7 @@ RULES: List[Rule] = [
     Rule("adamw", fo.AdamW, dict(lr=1e-3, weight_decay=1e-2), ref.adamw_,
          dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2),
          ("exp_avg", "exp_avg_sq"), True,
-         "AdamW", dict(lr=1e-3, weight_decay=1e-2), "adam", "stream3"),
+         "AdamW", dict(lr=1e-3, weight_decay=1e-2), "adamw", "stream3"),
 ]
 RULES_BY_NAME = {r.name: r for r in RULES}
 

@@ -33,7 +33,9 @@ def _expected(kind, p, g, a, b):
     elif kind == "rmsprop":
         a = b2 * a + (T(1) - b2) * gi * gi
         p = p - lr * gi / (np.sqrt(a) + eps)
-    elif kind == "adam":
+    elif kind in ("adam", "adamw"):
+        if kind == "adamw":
+            p = p * (T(1) - T(1e-5))
         a = b1 * a + (T(1) - b1) * gi
         b = b2 * b + (T(1) - b2) * gi * gi
         p = p - step * a / (np.sqrt(b) / bc2 + eps)
@@ -47,7 +49,7 @@ def _expected(kind, p, g, a, b):
     return p, a, b
 
 
-BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2,
+BUFFERS = {"sgd": 0, "momentum": 1, "adagrad": 1, "rmsprop": 1, "adam": 2, "adamw": 2,
            "stream1": 0, "stream2": 1, "stream3": 2}
 
 

@@ -17,10 +17,11 @@ void bind_probe(py::module_& m) {
          int nthreads) {
         using fastoptim::ProbeKind;
         static const char* const kNames[] = {"sgd",     "momentum", "adagrad", "rmsprop",
-                                             "adam",    "stream1",  "stream2", "stream3"};
-        static const int kBuffers[] = {0, 1, 1, 1, 2, 0, 1, 2};
+                                             "adam",    "stream1",  "stream2", "stream3",
+                                             "adamw"};
+        static const int kBuffers[] = {0, 1, 1, 1, 2, 0, 1, 2, 2};
         int k = -1;
-        for (int i = 0; i < 8; ++i)
+        for (int i = 0; i < 9; ++i)
           if (kind == kNames[i]) k = i;
         if (k < 0) throw py::value_error("kind must be a rule name or stream1/2/3, got " + kind);
         const DtypeCode code = check_output_array(p.ptr(), "p");

@@ -7,7 +7,8 @@ namespace fastoptim {
 
 enum class ProbeKind : int {
   sgd, momentum, adagrad, rmsprop, adam,  // plain fused loops of each rule
-  stream1, stream2, stream3               // p (+ 1 or 2 buffers) += g: memory only
+  stream1, stream2, stream3,              // p (+ 1 or 2 buffers) += g: memory only
+  adamw                                   // adam, p first scaled by 1 - lr * wd
 };
 
 struct ProbeKernels {

@@ -24,7 +24,7 @@ template <class T>
 void probe_span(ProbeKind kind, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
            T* FASTOPTIM_RESTRICT a, T* FASTOPTIM_RESTRICT b, std::size_t n) {
   const T lr = T(1e-3), mom = T(0.9), b1 = T(0.9), b2 = T(0.999), eps = T(1e-8);
-  const T step = T(1e-3) / T(0.1), bc2 = T(0.0316);
+  const T step = T(1e-3) / T(0.1), bc2 = T(0.0316), decay = T(1) - T(1e-5);
   const T sign = static_cast<T>(g_sign);
   switch (kind) {
     case ProbeKind::sgd:
@@ -56,6 +56,15 @@ void probe_span(ProbeKind kind, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_REST
         a[i] = b1 * a[i] + (T(1) - b1) * gi;
         b[i] = b2 * b[i] + (T(1) - b2) * gi * gi;
         p[i] -= step * a[i] / (sqrt_(b[i]) / bc2 + eps);
+      }
+      break;
+    case ProbeKind::adamw:
+      for (std::size_t i = 0; i < n; ++i) {
+        const T gi = sign * g[i];
+        const T pi = p[i] * decay;
+        a[i] = b1 * a[i] + (T(1) - b1) * gi;
+        b[i] = b2 * b[i] + (T(1) - b2) * gi * gi;
+        p[i] = pi - step * a[i] / (sqrt_(b[i]) / bc2 + eps);
       }
       break;
     case ProbeKind::stream1:
