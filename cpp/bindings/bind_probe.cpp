@@ -1,6 +1,7 @@
 // fastoptim._core.probe: roofline probes for the benchmarks.
 #include <pybind11/pybind11.h>
 
+#include <iterator>
 #include <string>
 
 #include "arrays.hpp"
@@ -20,8 +21,9 @@ void bind_probe(py::module_& m) {
                                              "adam",    "stream1",  "stream2", "stream3",
                                              "adamw"};
         static const int kBuffers[] = {0, 1, 1, 1, 2, 0, 1, 2, 2};
+        static_assert(std::size(kNames) == std::size(kBuffers), "one buffer count per kind");
         int k = -1;
-        for (int i = 0; i < 9; ++i)
+        for (int i = 0; i < static_cast<int>(std::size(kNames)); ++i)
           if (kind == kNames[i]) k = i;
         if (k < 0) throw py::value_error("kind must be a rule name or stream1/2/3, got " + kind);
         const DtypeCode code = check_output_array(p.ptr(), "p");
