@@ -253,6 +253,7 @@ def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache,
         variants.append(probe)
         variants.append(Variant(f"stream/{t}", probe_fn(rule.stream, p, gpos, a, b, t), t,
                                 same_k_as=probe))
+    seed = f"{rule.name}/{np.dtype(dtype).name}/{n}"
     ts = None
     if TORCH is not None:
         ts = TorchStepper(TORCH, rule, [p], [g])
@@ -268,9 +269,9 @@ def bench_config(rule, dtype, n: int, threads: Sequence[int], cache: ArrayCache,
         ref.state = [state]
         with np.errstate(all="ignore"):
             variants.append(Variant("numpy/1", lambda: ref.step(grads), 1))
-            measure(variants, rounds, budget_s, seed=f"{rule.name}/{np.dtype(dtype).name}/{n}")
+            measure(variants, rounds, budget_s, seed)
     else:
-        measure(variants, rounds, budget_s, seed=f"{rule.name}/{np.dtype(dtype).name}/{n}")
+        measure(variants, rounds, budget_s, seed)
     by_key = {v.key: summary(v, n) for v in variants}
     samples = {v.key: v.samples for v in variants}
     rows = []
