@@ -100,12 +100,11 @@ Slots<T> slots_at(const TensorRef& t, std::size_t off) {
 
 std::size_t grad_bytes(const TensorRef& t) { return t.dtype == DType::f32 ? 4 : 8; }
 
-// Bytes one element of a tensor moves in an update: param read and written,
-// grad read, each state buffer read and written.
+// Bytes one element of a tensor moves in an update.
 std::size_t update_bytes(const TensorRef& t) {
-  std::size_t arrays = 3;
-  for (void* s : t.s) arrays += s ? 2 : 0;
-  return arrays * grad_bytes(t);
+  std::size_t buffers = 0;
+  for (void* s : t.s) buffers += s ? 1 : 0;
+  return update_bytes_per_element(grad_bytes(t), buffers);
 }
 
 // Counters for tests and diagnostics (share_stats()); one add per thread and

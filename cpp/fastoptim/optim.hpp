@@ -44,6 +44,13 @@ bool grads_finite(const TensorRef* tensors, std::size_t count);
 std::size_t parallel_threshold();
 void set_parallel_threshold(std::size_t n);
 
+// Bytes one element moves in an update with `buffers` state buffers of
+// `element_size` bytes: param read and written, grad read, each state buffer
+// read and written. The parallel threshold is compared against this.
+inline std::size_t update_bytes_per_element(std::size_t element_size, std::size_t buffers) {
+  return (3 + 2 * buffers) * element_size;
+}
+
 // Since the process started: multi-threaded steps and grad checks, chunks
 // taken by pool workers (not the caller), and chunks a thread took from
 // another thread's share. For tests and diagnostics.

@@ -40,8 +40,8 @@ void run_probe(ProbeKind kind, bool f64, void* p, const void* g, void* a, void* 
   // Threads as a step takes them: a second thread only from the parallel
   // threshold's bytes on, sharing the range in chunks (share_range). So a
   // probe differs from the kernels in its loop only, not in how it threads.
-  const std::size_t bytes_per_element =
-      size * (3 + 2 * static_cast<std::size_t>((a != nullptr) + (b != nullptr)));
+  const std::size_t bytes_per_element = update_bytes_per_element(
+      size, static_cast<std::size_t>(a != nullptr) + static_cast<std::size_t>(b != nullptr));
   const int use = std::min(nt, threads_for(n * bytes_per_element, parallel_threshold()));
   if (use <= 1) {
     span(0, n);
