@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #define FASTOPTIM_RESTRICT __restrict__
 
@@ -32,8 +33,77 @@ inline std::size_t align_head(const T* p, std::size_t n) {
   return head < n ? head : n;
 }
 
+// The widest vector this level's compiler flags allow, as a GCC/Clang vector
+// extension type: arithmetic on it is lane by lane IEEE arithmetic, the same
+// operations in the same order as on one element (-ffp-contract=off applies).
+#if defined(__AVX512F__)
+constexpr std::size_t kVecBytes = 64;
+#elif defined(__AVX__)
+constexpr std::size_t kVecBytes = 32;
+#else
+constexpr std::size_t kVecBytes = 16;  // SSE2, NEON
+#endif
+
+template <class T>
+struct VecOf {
+  typedef T type __attribute__((vector_size(kVecBytes)));
+};
+template <class T>
+using Vec = typename VecOf<T>::type;
+
+// Unaligned load and store of one V (a vector, or a scalar in the tail).
+template <class V, class T>
+inline V load(const T* at) {
+  V x;
+  std::memcpy(&x, at, sizeof x);
+  return x;
+}
+template <class V, class T>
+inline void store(T* at, const V& x) {
+  std::memcpy(at, &x, sizeof x);
+}
+
+// x, held in a register from here on. A value loaded once and used twice is
+// otherwise free to be re-read from memory at each use: GCC's register
+// allocator substitutes the load's address (a REG_EQUIV memory operand) when
+// nothing writes there in between, which costs a second load per vector.
+// The empty asm makes x an opaque register value; it emits no instruction.
+// On a scalar it also keeps the auto-vectorizer off for_lanes' tail loop,
+// which never runs a whole vector.
+template <class V>
+inline V in_register(V x) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm("" : "+v"(x));
+#elif defined(__aarch64__)
+  asm("" : "+w"(x));
+#endif
+  return x;
+}
+
+// body(V{}, i) for i in [0, n): whole native vectors of T first, then the
+// remaining elements one at a time (V = T). For loops the auto-vectorizer
+// cannot be trusted with (see in_register).
+template <class T, class Body>
+inline void for_lanes(std::size_t n, Body&& body) {
+  using V = Vec<T>;
+  constexpr std::size_t kLanes = sizeof(V) / sizeof(T);
+  std::size_t i = 0;
+  for (; n - i >= kLanes; i += kLanes) body(V{}, i);
+  for (; i < n; ++i) body(T{}, i);
+}
+
 inline float sqrt_(float x) { return __builtin_sqrtf(x); }
 inline double sqrt_(double x) { return __builtin_sqrt(x); }
+
+// Lane by lane; GCC and Clang compile the loop to one vector square root.
+template <class T>
+inline Vec<T> sqrt_lanes(Vec<T> x) {
+  Vec<T> r;
+  for (std::size_t j = 0; j < kVecBytes / sizeof(T); ++j) r[j] = sqrt_(T(x[j]));
+  return r;
+}
+inline Vec<float> sqrt_(Vec<float> x) { return sqrt_lanes<float>(x); }
+inline Vec<double> sqrt_(Vec<double> x) { return sqrt_lanes<double>(x); }
 
 // maximum that propagates NaN from either side, as torch.maximum and
 // np.maximum do.
@@ -45,17 +115,17 @@ inline T nan_max(T a, T b) {
 
 // The gradient as the rule sees it: negated when maximizing, plus L2 weight
 // decay. torch.optim order: g = -g; g = g + wd * p.
-template <bool L2, class T>
-inline T effective_grad(T g, T p, T sign, T wd) {
-  T x = g * sign;
+template <bool L2, class V, class T>
+inline V effective_grad(V g, V p, T sign, T wd) {
+  V x = g * sign;
   if (L2) x = x + wd * p;
   return x;
 }
 
 // torch.lerp(a, b, w): a + w * (b - a) for w < 0.5, else b - (b - a) * (1 - w).
-template <class T>
-inline T torch_lerp(T a, T b, T w, T w1m, bool from_end) {
-  const T d = b - a;
+template <class V, class T>
+inline V torch_lerp(V a, V b, T w, T w1m, bool from_end) {
+  const V d = b - a;
   return from_end ? b - d * w1m : a + w * d;
 }
 
