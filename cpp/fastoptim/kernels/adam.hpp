@@ -18,12 +18,12 @@ namespace FASTOPTIM_ISA_NS {
 
 // Written on whole vectors (for_lanes) rather than left to the
 // auto-vectorizer, to control two loads (benchmarks/README.md, "AdamW's
-// lerp"). The lerp reads exp_avg twice, and GCC then loads it from memory at
-// both reads; in_register keeps one load. AdamW's param is loaded with an
-// instruction of its own ahead of the moments, as in its probe; Adam's stays
-// a memory operand of the last add, as in its probe: measured on Zen 4 at 1M
-// float32 elements on one thread, loading Adam's param early made it ~5%
-// slower, and AdamW's early load made it 1-2% faster.
+// lerp"). AdamW's param is loaded with an instruction of its own ahead of
+// the moments, as in its probe; Adam's stays a memory operand of the last
+// add, as in Adam's probe. Measured on Zen 4 at 1M float32 elements on one
+// thread, the early load made AdamW ~2% faster and Adam ~5% slower. The
+// lerp reads exp_avg twice, and GCC would load it from memory at both reads;
+// in_register keeps one load (no difference measured, one load fewer).
 template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, class T>
 void adam_kernel(const Coeffs<T>& c, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
                  T* FASTOPTIM_RESTRICT m, T* FASTOPTIM_RESTRICT v, T* FASTOPTIM_RESTRICT vmax,
