@@ -11,8 +11,6 @@
 #include "fastoptim/kernels/coeffs.hpp"
 #include "fastoptim/kernels/isa_common.hpp"
 
-#include <type_traits>
-
 namespace fastoptim {
 namespace FASTOPTIM_ISA_NS {
 
@@ -24,38 +22,40 @@ namespace FASTOPTIM_ISA_NS {
 // thread, the early load made AdamW ~2% faster and Adam ~5% slower. The
 // lerp reads exp_avg twice, and GCC would load it from memory at both reads;
 // in_register keeps one load (no difference measured, one load fewer).
-template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, class T>
-void adam_kernel(const Coeffs<T>& c, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
-                 T* FASTOPTIM_RESTRICT m, T* FASTOPTIM_RESTRICT v, T* FASTOPTIM_RESTRICT vmax,
-                 std::size_t n) {
+template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, bool FromEnd, class T>
+void adam_loop(const Coeffs<T>& c, T* FASTOPTIM_RESTRICT p, const T* FASTOPTIM_RESTRICT g,
+               T* FASTOPTIM_RESTRICT m, T* FASTOPTIM_RESTRICT v, T* FASTOPTIM_RESTRICT vmax,
+               std::size_t n) {
   const T sign = c.sign, wd = c.weight_decay, decay = c.decay;
   const T w = c.lerp_w, w1m = c.lerp_w1m;
   const T beta2 = c.beta2, omb2 = c.one_minus_beta2;
   const T bc2_sqrt = c.bc2_sqrt, eps = c.eps, neg_step = c.neg_lr;
-  // The lerp's direction as a constant, so each loop has one.
-  auto run = [&](auto from_end) {
-    for_lanes<T>(n, [&](auto lanes, std::size_t i) {
-      using V = decltype(lanes);
-      V pi = load<V>(p + i);
-      if (Decoupled) pi = in_register(pi) * decay;
-      const V gi = effective_grad<L2>(load<V>(g + i), pi, sign, wd);
-      const V mi = torch_lerp(in_register(load<V>(m + i)), gi, w, w1m, from_end);
-      store(m + i, mi);
-      const V vi = load<V>(v + i) * beta2 + (omb2 * gi) * gi;
-      store(v + i, vi);
-      V vv = vi;
-      if (Amsgrad) {
-        vv = nan_max(load<V>(vmax + i), vi);
-        store(vmax + i, vv);
-      }
-      const V denom = (Bc2 ? sqrt_(vv) / bc2_sqrt : sqrt_(vv)) + eps;
-      store(p + i, pi + (neg_step * mi) / denom);
-    });
-  };
+  for_lanes<T>(n, [=](auto lanes, std::size_t i) FASTOPTIM_INLINE_LAMBDA {
+    using V = decltype(lanes);
+    V pi = load<V>(p + i);
+    if (Decoupled) pi = in_register(pi) * decay;
+    const V gi = effective_grad<L2>(load<V>(g + i), pi, sign, wd);
+    const V mi = torch_lerp(in_register(load<V>(m + i)), gi, w, w1m, FromEnd);
+    store(m + i, mi);
+    const V vi = load<V>(v + i) * beta2 + (omb2 * gi) * gi;
+    store(v + i, vi);
+    V vv = vi;
+    if (Amsgrad) {
+      vv = nan_max(load<V>(vmax + i), vi);
+      store(vmax + i, vv);
+    }
+    const V denom = (Bc2 ? sqrt_(vv) / bc2_sqrt : sqrt_(vv)) + eps;
+    store(p + i, pi + (neg_step * mi) / denom);
+  });
+}
+
+// The lerp's direction as a constant, so each loop has one.
+template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, class T>
+void adam_kernel(const Coeffs<T>& c, T* p, const T* g, T* m, T* v, T* vmax, std::size_t n) {
   if (c.lerp_from_end)
-    run(std::true_type{});
+    adam_loop<L2, Decoupled, Amsgrad, Bc2, true>(c, p, g, m, v, vmax, n);
   else
-    run(std::false_type{});
+    adam_loop<L2, Decoupled, Amsgrad, Bc2, false>(c, p, g, m, v, vmax, n);
 }
 
 // Once sqrt(1 - beta2^step), rounded to T, is exactly 1 (from step 16,628 in
