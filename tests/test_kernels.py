@@ -102,7 +102,7 @@ def test_matches_reference(case, dtype, mode):
         assert p is v
 
 
-# The kernels run a scalar head until the param reaches a 64-byte boundary,
+# The kernels run a short head until the param reaches a 64-byte boundary,
 # then the vector loop (cpp/fastoptim/kernels/isa_common.hpp, align_head).
 # Every start offset within a cache line, for param and grad independently,
 # with lengths around the head and the vector width, must still equal the

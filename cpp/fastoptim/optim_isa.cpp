@@ -2,6 +2,8 @@
 // FASTOPTIM_ISA_NS and the level's -m flags). The loops are written so GCC
 // and Clang vectorize them: restrict pointers, no errno from sqrt, no
 // contraction; main loop and tail run the same operations in the same order.
+// Adam's is written on vector-extension types instead (for_lanes in
+// kernels/isa_common.hpp), to control which loads it issues.
 #include "fastoptim/kernels/adagrad.hpp"
 #include "fastoptim/kernels/adam.hpp"
 #include "fastoptim/kernels/momentum.hpp"

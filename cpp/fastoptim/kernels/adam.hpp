@@ -16,10 +16,10 @@ namespace FASTOPTIM_ISA_NS {
 
 // Written on whole vectors (for_lanes) rather than left to the
 // auto-vectorizer, to control two loads (benchmarks/README.md, "AdamW's
-// lerp"). AdamW's param is loaded with an instruction of its own ahead of
-// the moments, as in its probe; Adam's stays a memory operand of the last
-// add, as in Adam's probe. Measured on Zen 4 at 1M float32 elements on one
-// thread, the early load made AdamW ~2% faster and Adam ~5% slower. The
+// lerp"). AdamW's param is loaded with an instruction of its own before the
+// second moment, as in its probe; Adam's is left to the compiler, which
+// folds it into the final add. Measured on Zen 4 at 1M float32 elements on
+// one thread, the early load made AdamW ~2% faster and Adam ~5% slower. The
 // lerp reads exp_avg twice, and GCC would load it from memory at both reads;
 // in_register keeps one load (no difference measured, one load fewer).
 template <bool L2, bool Decoupled, bool Amsgrad, bool Bc2, bool FromEnd, class T>
