@@ -110,7 +110,7 @@ FASTOPTIM_INLINE void tail_lanes(std::size_t& i, std::size_t n, Body& body) {
 // then single elements (V = T). Head and tail (the part before p's cache
 // line, see align_head) take a large share of a small tensor's time: with
 // the tail one element at a time, 100 tensors of 1,000 float32 ran Adam
-// 22.5-22.8 us/step in full runs against 20.0 before. For loops the
+// 22.8-23.3 us/step in full runs against 20.0 before. For loops the
 // auto-vectorizer cannot be trusted with (see in_register).
 template <class T, class Body>
 FASTOPTIM_INLINE void for_lanes(std::size_t n, Body&& body) {
