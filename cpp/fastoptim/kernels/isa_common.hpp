@@ -44,10 +44,11 @@ inline std::size_t align_head(const T* p, std::size_t n) {
 // extension type: arithmetic on it is lane by lane IEEE arithmetic, the same
 // operations in the same order as on one element (-ffp-contract=off applies).
 // 0 on 32-bit ARM: its NEON flushes subnormals to zero, and Clang may use
-// it for these types, so for_lanes runs element by element there.
+// it for these types, so for_lanes runs element by element there. The
+// random fills' vector types (random/simd.hpp) take their width from here.
 #if defined(__AVX512F__)
 constexpr std::size_t kVecBytes = 64;
-#elif defined(__AVX__)
+#elif defined(__AVX2__)
 constexpr std::size_t kVecBytes = 32;
 #elif defined(__arm__) && !defined(__aarch64__)
 constexpr std::size_t kVecBytes = 0;

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "fastoptim/kernels/isa_common.hpp"
+
 #if defined(__AVX512F__) || defined(__AVX2__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
@@ -26,13 +28,10 @@ namespace fastoptim {
 namespace FASTOPTIM_ISA_NS {
 namespace simd {
 
-#if defined(__AVX512F__)
-constexpr int kBytes = 64;
-#elif defined(__AVX2__)
-constexpr int kBytes = 32;
-#else
-constexpr int kBytes = 16;
-#endif
+// The level's native width (kVecBytes in kernels/isa_common.hpp); 16 bytes
+// where the optimizer kernels use no vector types (32-bit ARM): the fills'
+// generic 16-byte vectors are what they used there before.
+constexpr int kBytes = kVecBytes > 0 ? static_cast<int>(kVecBytes) : 16;
 
 typedef std::uint32_t vu __attribute__((vector_size(kBytes)));
 typedef std::int32_t vi __attribute__((vector_size(kBytes)));
