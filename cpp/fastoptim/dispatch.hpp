@@ -24,4 +24,28 @@ Isa active_isa();
 // Returns false (and changes nothing) if the level is not supported.
 bool set_active_isa(Isa isa);
 
+// The kernel table of a level. Each level's object defines a getter of the
+// same name in its namespace (baseline::, avx2::, avx512::); only the chosen
+// level's getter is called, as the others' code may not run on this CPU.
+template <class Table>
+const Table& table_for(Isa isa, const Table& (*baseline)(), const Table& (*avx2)(),
+                       const Table& (*avx512)()) {
+  switch (isa) {
+    case Isa::avx512: return avx512();
+    case Isa::avx2: return avx2();
+    case Isa::baseline: break;
+  }
+  return baseline();
+}
+
 }  // namespace fastoptim
+
+// The active level's table from the getter `name` (x86 builds have three
+// levels, others the baseline only).
+#if defined(FASTOPTIM_X86)
+#define FASTOPTIM_ACTIVE_TABLE(name)                                               \
+  ::fastoptim::table_for(::fastoptim::active_isa(), &::fastoptim::baseline::name, \
+                         &::fastoptim::avx2::name, &::fastoptim::avx512::name)
+#else
+#define FASTOPTIM_ACTIVE_TABLE(name) ::fastoptim::baseline::name()
+#endif

@@ -14,14 +14,7 @@ namespace fastoptim {
 namespace {
 
 const OptimKernels& kernels() {
-#if defined(FASTOPTIM_X86)
-  switch (active_isa()) {
-    case Isa::avx512: return avx512::optim_kernels();
-    case Isa::avx2: return avx2::optim_kernels();
-    case Isa::baseline: break;
-  }
-#endif
-  return baseline::optim_kernels();
+  return FASTOPTIM_ACTIVE_TABLE(optim_kernels);
 }
 
 // Bytes a step must move per thread before a second thread pays for its

@@ -10,14 +10,7 @@ namespace fastoptim {
 
 namespace {
 const ProbeKernels& kernels() {
-#if defined(FASTOPTIM_X86)
-  switch (active_isa()) {
-    case Isa::avx512: return avx512::probe_kernels();
-    case Isa::avx2: return avx2::probe_kernels();
-    case Isa::baseline: break;
-  }
-#endif
-  return baseline::probe_kernels();
+  return FASTOPTIM_ACTIVE_TABLE(probe_kernels);
 }
 }  // namespace
 

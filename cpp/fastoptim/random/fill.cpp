@@ -19,14 +19,7 @@ namespace avx512 { const RandomKernels& random_kernels(); }
 namespace {
 
 const RandomKernels& kernels() {
-#if defined(FASTOPTIM_X86)
-  switch (active_isa()) {
-    case Isa::avx512: return avx512::random_kernels();
-    case Isa::avx2: return avx2::random_kernels();
-    case Isa::baseline: break;
-  }
-#endif
-  return baseline::random_kernels();
+  return FASTOPTIM_ACTIVE_TABLE(random_kernels);
 }
 
 // 1 << 16 normals is ~100 us on one core, far above waking a worker.
