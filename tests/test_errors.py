@@ -286,7 +286,9 @@ HYPER_ROWS = {
     "Momentum": [
         ({"momentum": -0.1}, ValueError, r"\bmomentum\b"),
         ({"momentum": float("nan")}, ValueError, r"\bmomentum\b"),
-        ({"momentum": 0.0, "nesterov": True}, ValueError, r"nesterov.*momentum"),
+        # torch's SGD(momentum=0) keeps no buffer: plain SGD, which is fo.SGD.
+        ({"momentum": 0.0}, ValueError, r"\bmomentum\b must be > 0.*SGD"),
+        ({"momentum": 0.0, "nesterov": True}, ValueError, r"\bmomentum\b must be > 0"),
         ({"nesterov": True, "dampening": 0.1}, ValueError, r"nesterov.*dampening"),
         ({"dampening": -0.5}, ValueError, r"dampening"),
         ({"nesterov": 1}, TypeError, r"nesterov"),

@@ -54,7 +54,8 @@ def hyper(draw, rule):
             h["momentum"] = draw(unit(1e-3, 0.99))
             h["dampening"] = 0.0
         else:
-            h["momentum"] = draw(st.sampled_from([0.0]) | unit(0.0, 0.99))
+            # > 0: torch's SGD(momentum=0) is plain SGD (refused here, test_errors).
+            h["momentum"] = draw(st.sampled_from([1e-300, 0.9]) | unit(1e-6, 0.99))
             h["dampening"] = draw(st.sampled_from([0.0, 1.0]) | unit())
     elif rule == "AdaGrad":
         h["lr_decay"] = draw(st.sampled_from([0.0]) | unit(0.0, 0.5))
@@ -164,7 +165,7 @@ def _bad_values(rule):
            ("weight_decay", NOT_REAL | NON_FINITE | NEGATIVE),
            ("maximize", NOT_FLAG)]
     if rule == "Momentum":
-        out += [("momentum", NOT_REAL | NON_FINITE | NEGATIVE),
+        out += [("momentum", NOT_REAL | NON_FINITE | NEGATIVE | st.just(0.0)),
                 ("dampening", NOT_REAL | NON_FINITE | NEGATIVE | ABOVE_ONE),
                 ("nesterov", NOT_FLAG)]
     if rule == "AdaGrad":

@@ -97,12 +97,17 @@ def _check_momentum(h: Hyper, prefix: str) -> Hyper:
     out: Hyper = {}
     _common(h, prefix, out)
     out["momentum"] = _checks.real(_key(prefix, "momentum"), h["momentum"], low=0.0)
+    if out["momentum"] == 0:
+        # torch.optim.SGD(momentum=0) keeps no buffer and is plain SGD; with
+        # a buffer, dampening and Inf grads would give other numbers.
+        raise ValueError(f"{_key(prefix, 'momentum')} must be > 0, got 0.0 (use SGD for plain "
+                         "gradient descent)")
     out["dampening"] = _checks.real(_key(prefix, "dampening"), h["dampening"], low=0.0, high=1.0)
     out["nesterov"] = _checks.flag(_key(prefix, "nesterov"), h["nesterov"])
-    if out["nesterov"] and (out["momentum"] <= 0 or out["dampening"] != 0):
+    if out["nesterov"] and out["dampening"] != 0:
         raise ValueError(
-            f"{_key(prefix, 'nesterov')}=True requires momentum > 0 and dampening == 0, "
-            f"got momentum={out['momentum']!r}, dampening={out['dampening']!r}"
+            f"{_key(prefix, 'nesterov')}=True requires dampening == 0, "
+            f"got dampening={out['dampening']!r}"
         )
     return out
 

@@ -72,9 +72,10 @@ class Momentum(Optimizer):
     Args:
         params: as for :class:`SGD`.
         lr: learning rate :math:`\eta \ge 0`.
-        momentum: :math:`\mu \ge 0`.
+        momentum: :math:`\mu > 0` (``torch.optim.SGD(momentum=0)`` is
+            :class:`SGD`).
         dampening: :math:`\tau \in [0, 1]`.
-        nesterov: Nesterov momentum (needs momentum > 0, dampening = 0).
+        nesterov: Nesterov momentum (needs dampening = 0).
         weight_decay: L2 coefficient added to the gradient.
         maximize: ascend instead of descend.
         skip_nonfinite: skip (and count in ``skipped_steps``) any step whose
