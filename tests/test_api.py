@@ -456,6 +456,34 @@ def test_load_state_dict_restores_other_group_keys():
     _assert_same_snapshot(before, _snapshot(fresh))
 
 
+MALFORMED_STATE_DICTS = [
+    ("state is a list", lambda sd: sd.__setitem__("state", [sd["state"][0]]),
+     r"state_dict\['state'\] must be a dict .*got list"),
+    ("a state entry is a list", lambda sd: sd["state"].__setitem__(0, [1]),
+     r"state_dict\['state'\]\[0\] must be a dict .*got list"),
+    ("param_groups is a dict", lambda sd: sd.__setitem__("param_groups", {0: {}}),
+     r"state_dict\['param_groups'\] must be a list of dicts.*got dict"),
+    ("a group is a list", lambda sd: sd["param_groups"].__setitem__(0, [0.1]),
+     r"state_dict\['param_groups'\] must be a list of dicts"),
+]
+
+
+@pytest.mark.parametrize("mutate, match", [r[1:] for r in MALFORMED_STATE_DICTS],
+                         ids=[r[0] for r in MALFORMED_STATE_DICTS])
+def test_load_state_dict_refuses_malformed_containers_with_a_type_error(mutate, match):
+    opt = fo.Adam([np.ones(3)], lr=0.1)
+    opt.step([np.ones(3)])
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = 0.5  # would change if anything were applied
+    sd["state"][0]["exp_avg"][:] = 7.0
+    mutate(sd)
+    before = _snapshot(opt)
+    with pytest.raises(TypeError, match=match):
+        opt.load_state_dict(sd)
+    _assert_same_snapshot(before, _snapshot(opt))
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_load_state_dict_before_binding_course_style(name):
     rng = np.random.default_rng(8)

@@ -537,6 +537,13 @@ class Optimizer:
             self._pending_state = copy.deepcopy(dict(state_dict))
             return
         groups = state_dict["param_groups"]
+        if not isinstance(groups, (list, tuple)) or \
+                not all(isinstance(g, Mapping) for g in groups):
+            raise TypeError("state_dict['param_groups'] must be a list of dicts, as returned by "
+                            f"state_dict(), got {type(groups).__name__}")
+        if not isinstance(state_dict["state"], Mapping):
+            raise TypeError("state_dict['state'] must be a dict {parameter index: state}, got "
+                            f"{type(state_dict['state']).__name__}")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"state_dict has {len(groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")
@@ -574,6 +581,9 @@ class Optimizer:
             if not isinstance(i, (int, np.integer)) or not 0 <= int(i) < n:
                 raise ValueError(f"{where}: no parameter has index {i!r}")
             i = int(i)
+            if not isinstance(d, Mapping):
+                raise TypeError(f"{where} must be a dict of the step and state buffers, got "
+                                f"{type(d).__name__}")
             step = d.get("step", 0)
             if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)) \
                     or not 0 <= step <= _MAX_STEP:
