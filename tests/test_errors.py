@@ -236,7 +236,7 @@ def test_plan_steps_by_itself_only_on_a_matching_memo():
     opt.step([np.zeros(4)])
     plan, groups, memo = opt._plan, opt.param_groups, opt._memo
     g = [np.ones(4)]
-    bad = [None, (), memo[:4], (list(groups),) + memo[1:], (groups, ()) + memo[2:],
+    bad = [None, (), memo[:4], memo[:5], (list(groups),) + memo[1:], (groups, ()) + memo[2:],
            memo[:3] + ((),) + memo[4:], memo[:3] + ((memo[3][0][:-1],),) + memo[4:]]
     for m in bad:
         assert plan.step_if_unchanged(g, groups, m) is None

@@ -212,6 +212,78 @@ def test_the_one_call_step_sees_every_structural_change():
     assert opt.state[0]["step"] == opt.state[1]["step"] == 13  # the refused step is not counted
 
 
+def _count_checked_steps(opt):
+    calls = []
+    checked = opt._hypers
+
+    def counting():
+        calls.append(1)
+        return checked()
+
+    opt._hypers = counting
+    return calls
+
+
+def test_grads_by_name_take_the_one_call_step():
+    # The README's style (params and grads as dicts) steps in one call into
+    # C++ as a list does: the full check runs once, not every step.
+    from collections import OrderedDict
+
+    p = {"W": np.zeros(3), "b": np.zeros(2)}
+    opt = fo.SGD(p, lr=0.1)
+    calls = _count_checked_steps(opt)
+    g = {"b": np.ones(2), "W": np.ones(3)}  # any order
+    for _ in range(10):
+        opt.step(g)
+    assert len(calls) == 1
+    np.testing.assert_allclose(p["W"], -1.0)
+    np.testing.assert_allclose(p["b"], -1.0)
+    # Anything but exactly the names takes the checked path, and its errors.
+    before = {k: v.copy() for k, v in p.items()}
+    with pytest.raises(ValueError, match=r"grads is missing 'b'"):
+        opt.step({"W": np.ones(3)})
+    with pytest.raises(ValueError, match=r"grads is missing 'b'"):
+        opt.step({"W": np.ones(3), "c": np.ones(2)})
+    with pytest.raises(ValueError, match=r"grads has 'c', which is not a parameter"):
+        opt.step({**g, "c": np.ones(2)})
+    with pytest.raises(ValueError, match=r"grads\['W'\] has shape \(2,\)"):
+        opt.step({"W": np.ones(2), "b": np.ones(2)})
+    for k in p:
+        np.testing.assert_array_equal(p[k], before[k])
+    n = len(calls)
+    opt.step(OrderedDict(g))  # a dict subclass: checked path, same result
+    assert len(calls) == n + 1
+    np.testing.assert_allclose(p["W"], -1.1)
+    opt.step(g)  # a plain dict again: one call
+    assert len(calls) == n + 1
+    assert opt.state[0]["step"] == 12
+
+
+def test_replacing_a_groups_params_is_refused():
+    # Arrays are bound once: a group whose "params" no longer lists them
+    # (replaced, edited in place, grown) is refused, not silently ignored.
+    p = [np.zeros(3), np.zeros(2)]
+    opt = fo.SGD([{"params": [p[0]]}, {"params": [p[1]]}], lr=0.1)
+    g = [np.ones(3), np.ones(2)]
+    opt.step(g)
+    mine = opt.param_groups[1]["params"]
+    edits = [lambda: opt.param_groups[1].__setitem__("params", [np.zeros(2)]),
+             lambda: mine.__setitem__(0, np.zeros(2)),
+             lambda: mine.append(np.zeros(2)),
+             lambda: opt.param_groups[1].__setitem__("params", tuple(mine)),
+             lambda: opt.param_groups[1].pop("params")]
+    for edit in edits:
+        opt.param_groups[1]["params"] = mine
+        del mine[1:]
+        mine[0] = p[1]
+        opt.step(g)  # the one-call step, memo in place
+        edit()
+        with pytest.raises(ValueError, match=r"param_groups\[1\]\['params'\] no longer lists"):
+            opt.step(g)
+        np.testing.assert_allclose(p[1], -0.1 * opt.state[1]["step"])
+    assert opt.state[0]["step"] == opt.state[1]["step"] == 6
+
+
 def test_the_one_call_step_skips_nonfinite_grads():
     p = [np.zeros(3)]
     opt = fo.Adam(p, skip_nonfinite=True)

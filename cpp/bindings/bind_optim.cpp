@@ -128,6 +128,8 @@ class Plan {
       t.group = py::cast<int>(groups[i]);
       if (t.group < 0) throw py::value_error("groups must be >= 0");
       n_groups_ = std::max(n_groups_, t.group + 1);
+      if (members_.size() < static_cast<std::size_t>(n_groups_)) members_.resize(n_groups_);
+      members_[t.group].push_back(p);
       shapes_.push_back(shape_of(p));
       if (t.n) ranges.push_back(byte_range(p, bound_.size()));
       bound_.push_back(Bound{params[i], t.p, tensors_.size(), plabel});
@@ -171,35 +173,65 @@ class Plan {
   }
 
   // The optimizer's per-step shortcut. `memo` is what its last full
-  // hyperparameter check saw, (groups, dicts, keys, values, packed): the
-  // param_groups list, its group dicts, the hyperparameter keys, per group
-  // the (immutable) value objects, and their packed sets. The optimizer
-  // keeps it (so the garbage collector sees those references, not a plan).
-  // When `groups` is that very list holding those very dicts with those very
-  // values (identity throughout), steps with the packed sets and returns
-  // whether the step was applied; otherwise changes nothing and returns None,
-  // and the caller takes the checked path.
+  // hyperparameter check saw, (groups, dicts, keys, values, packed,
+  // grad_keys): the param_groups list, its group dicts, the hyperparameter
+  // keys, per group the (immutable) value objects, their packed sets, and
+  // the params' names in order (None for params given as a list). The
+  // optimizer keeps it (so the garbage collector sees those references, not
+  // a plan). When `groups` is that very list holding those very dicts with
+  // those very values, and each group's "params" a list of the very arrays
+  // bound to it (identity throughout), steps with the packed sets and
+  // returns whether the step was applied; otherwise changes nothing and
+  // returns None, and the caller takes the checked path. Grads are a list
+  // or tuple in parameter order, or (params by name) a dict holding exactly
+  // grad_keys.
   py::object step_if_unchanged(const py::handle& grads, const py::handle& groups,
                                const py::handle& memo, bool skip_nonfinite) {
     PyObject* m = memo.ptr();  // referenced by the caller for the whole call
-    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 5 || PyTuple_GET_ITEM(m, 0) != groups.ptr() ||
+    if (!PyTuple_Check(m) || PyTuple_GET_SIZE(m) != 6 || PyTuple_GET_ITEM(m, 0) != groups.ptr() ||
         !PyList_Check(groups.ptr()))
       return py::none();
     PyObject* dicts = PyTuple_GET_ITEM(m, 1);
     PyObject* keys = PyTuple_GET_ITEM(m, 2);
     PyObject* values = PyTuple_GET_ITEM(m, 3);
     PyObject* packed = PyTuple_GET_ITEM(m, 4);
+    PyObject* grad_keys = PyTuple_GET_ITEM(m, 5);
     if (!PyTuple_Check(dicts) || !PyTuple_Check(keys) || !PyTuple_Check(values) ||
         !PyTuple_Check(packed))
       return py::none();
     const Py_ssize_t ng = PyTuple_GET_SIZE(dicts);
     const Py_ssize_t nk = PyTuple_GET_SIZE(keys);
     PyObject* list = groups.ptr();
-    if (PyList_GET_SIZE(list) != ng || PyTuple_GET_SIZE(values) != ng)
+    if (PyList_GET_SIZE(list) != ng || PyTuple_GET_SIZE(values) != ng ||
+        static_cast<std::size_t>(ng) != members_.size())
       return py::none();
-    if ((!PyList_Check(grads.ptr()) && !PyTuple_Check(grads.ptr())) ||
-        static_cast<std::size_t>(PySequence_Fast_GET_SIZE(grads.ptr())) != tensors_.size())
+    const auto n = static_cast<Py_ssize_t>(tensors_.size());
+    py::object by_name;  // the grads in parameter order, when given by name
+    PyObject* glist = grads.ptr();
+    if (PyDict_CheckExact(glist)) {
+      // Exactly the names (same count, every name found): the checked path
+      // gives the errors. A lookup may run Python code (a key's __eq__) that
+      // edits the dict, so each grad is referenced as soon as it is found.
+      if (!PyTuple_Check(grad_keys) || PyTuple_GET_SIZE(grad_keys) != n ||
+          PyDict_GET_SIZE(glist) != n)
+        return py::none();
+      by_name = py::reinterpret_steal<py::object>(PyList_New(n));
+      if (!by_name) throw py::error_already_set();
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        PyObject* v = PyDict_GetItemWithError(glist, PyTuple_GET_ITEM(grad_keys, i));
+        if (!v) {
+          if (PyErr_Occurred()) PyErr_Clear();
+          return py::none();
+        }
+        Py_INCREF(v);
+        PyList_SET_ITEM(by_name.ptr(), i, v);
+      }
+      glist = by_name.ptr();
+    } else if ((!PyList_Check(glist) && !PyTuple_Check(glist)) ||
+               PySequence_Fast_GET_SIZE(glist) != n) {
       return py::none();
+    }
+    static PyObject* const params_key = PyUnicode_InternFromString("params");
     for (Py_ssize_t g = 0; g < ng; ++g) {
       // Re-read every time: a lookup below may run Python code (a user's key
       // object with a colliding hash) that edits the list.
@@ -216,8 +248,19 @@ class Plan {
           return py::none();
         }
       }
+      // The group's params, replaced or edited, are refused by the checked path.
+      if (!params_key) return py::none();
+      PyObject* ps = PyDict_GetItemWithError(d, params_key);
+      const std::vector<PyObject*>& mine = members_[static_cast<std::size_t>(g)];
+      if (!ps || !PyList_CheckExact(ps) ||
+          PyList_GET_SIZE(ps) != static_cast<Py_ssize_t>(mine.size())) {
+        if (!ps && PyErr_Occurred()) PyErr_Clear();
+        return py::none();
+      }
+      for (std::size_t j = 0; j < mine.size(); ++j)
+        if (PyList_GET_ITEM(ps, static_cast<Py_ssize_t>(j)) != mine[j]) return py::none();
     }
-    return py::bool_(step(grads, packed, skip_nonfinite));
+    return py::bool_(step(py::handle(glist), packed, skip_nonfinite));
   }
 
   std::size_t size() const { return tensors_.size(); }
@@ -371,6 +414,7 @@ class Plan {
   std::vector<const void*> checked_grad_;    // per tensor, the grad address last found disjoint
   std::vector<std::vector<Py_ssize_t>> shapes_;
   std::vector<Bound> bound_;  // every array the kernels write, kept alive with the plan
+  std::vector<std::vector<PyObject*>> members_;  // per group, its params (owned by bound_)
   py::object steps_;
   std::vector<ByteRange> written_;
   std::mutex mu_;  // one step of a plan at a time, from any number of threads
@@ -400,10 +444,11 @@ Internal: the optimizer classes and fastoptim.functional build plans.
            "the step counts) and returns False; otherwise returns True.")
       .def("step_if_unchanged", &Plan::step_if_unchanged, py::arg("grads"), py::arg("groups"),
            py::arg("memo"), py::arg("skip_nonfinite") = false,
-           "step(grads, packed) if memo is (groups, dicts, keys, values, packed) with groups "
-           "this very list holding these very dicts, each with these very value objects under "
-           "keys (identity throughout), and grads a list or tuple of the right length; "
-           "otherwise None, with nothing changed.")
+           "step(grads, packed) if memo is (groups, dicts, keys, values, packed, grad_keys) "
+           "with groups this very list holding these very dicts, each with these very value "
+           "objects under keys and a 'params' list of the very arrays bound to the group "
+           "(identity throughout), and grads a list or tuple of the right length or a dict "
+           "holding exactly grad_keys; otherwise None, with nothing changed.")
       .def("__len__", &Plan::size)
       .def_property_readonly("num_groups", &Plan::num_groups);
 }

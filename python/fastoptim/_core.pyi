@@ -26,7 +26,7 @@ class Plan:
         """
     def step_if_unchanged(self, grads: typing.Any, groups: typing.Any, memo: typing.Any, skip_nonfinite: bool = False) -> typing.Any:
         """
-        step(grads, packed) if memo is (groups, dicts, keys, values, packed) with groups this very list holding these very dicts, each with these very value objects under keys (identity throughout), and grads a list or tuple of the right length; otherwise None, with nothing changed.
+        step(grads, packed) if memo is (groups, dicts, keys, values, packed, grad_keys) with groups this very list holding these very dicts, each with these very value objects under keys and a 'params' list of the very arrays bound to the group (identity throughout), and grads a list or tuple of the right length or a dict holding exactly grad_keys; otherwise None, with nothing changed.
         """
     @property
     def num_groups(self) -> int:

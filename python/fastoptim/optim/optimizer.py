@@ -323,6 +323,7 @@ class Optimizer:
                 f"param_groups has {len(groups)} groups but this optimizer was built "
                 f"with {len(self._raw)}: add a group with add_param_group(); groups cannot be "
                 "removed")
+        self._check_group_params(groups)
         for gi, group in enumerate(groups):
             # self._raw[gi]: (cache key, the value objects themselves when all
             # are immutable) as of the last validation, or None.
@@ -356,10 +357,25 @@ class Optimizer:
         seen = tuple(raw[1] if raw is not None else None for raw in self._raw)
         if type(groups) is list and all(type(g) is dict for g in groups) and all(
                 v is not None for v in seen):
-            self._memo = (groups, tuple(groups), self._hyper_keys, seen, tuple(out))
+            grad_keys = tuple(self._keys) if self._keys is not None else None
+            self._memo = (groups, tuple(groups), self._hyper_keys, seen, tuple(out), grad_keys)
         else:
             self._memo = None
         return out
+
+    def _check_group_params(self, groups: list) -> None:
+        """Refuse a group whose "params" no longer lists the arrays bound to it."""
+        bound: List[List[np.ndarray]] = [[] for _ in groups]
+        for a, gi in zip(self._arrays, self._group_of):
+            bound[gi].append(a)
+        for gi, (group, mine) in enumerate(zip(groups, bound)):
+            ps = group.get("params") if isinstance(group, Mapping) else None
+            if not isinstance(ps, list) or len(ps) != len(mine) or \
+                    any(a is not b for a, b in zip(ps, mine)):
+                raise ValueError(
+                    f"param_groups[{gi}]['params'] no longer lists the arrays this optimizer "
+                    "was built with; arrays are bound once (assign into them in place, add "
+                    "new ones with add_param_group(), or make a new optimizer)")
 
     def _grad_list(self, grads) -> Sequence:
         n = len(self._arrays)
