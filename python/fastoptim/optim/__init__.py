@@ -1,4 +1,4 @@
-"""Fused optimizers over NumPy arrays, numerically the same as torch.optim."""
+"""Fused optimizers over NumPy arrays: torch.optim's update rules, rounded as torch rounds them."""
 
 from .adagrad import AdaGrad
 from .adam import Adam, AdamW
