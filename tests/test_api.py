@@ -559,6 +559,22 @@ def _functional_call(name, params, grads, st, step, h):
         fn(params, grads, bufs("exp_avg"), bufs("exp_avg_sq"), bufs("max_exp_avg_sq"),
            step=step, betas=h["betas"], eps=h["eps"], amsgrad=h["amsgrad"], **common)
 
+def test_functional_errors_name_the_arguments():
+    p = [np.zeros(3), np.zeros(3)]
+    g = [np.ones(3), np.ones(3)]
+    sq = [np.zeros(3), np.zeros(3)]
+    cases = [([np.zeros(3), np.zeros(4)], ValueError,
+              r"^exp_avgs\[1\] has shape \(4,\) but params\[1\]"),
+             ([np.zeros(3, np.float32), np.zeros(3)], TypeError,
+              r"^exp_avgs\[0\] has dtype float32"),
+             ([p[0], np.zeros(3)], ValueError, r"exp_avgs\[0\] share memory")]
+    for m, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            fo.functional.adam_(p, g, m, sq, step=1)
+    assert all((x == 0).all() for x in p)
+    with pytest.raises(ValueError, match=r"momentum_buffers\[1\] has shape"):
+        fo.functional.momentum_(p, g, [np.zeros(3), np.zeros(2)], step=1)
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_functional_matches_reference(name):
