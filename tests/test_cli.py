@@ -81,6 +81,13 @@ def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
     (["run", "saddle", "--set", "steps"], "KEY=VALUE"),
     (["run", "saddle", "--set", "bogus=1"], "saddle has no argument bogus"),
     (["demo", "--dtype", "int8"], "invalid choice"),
+    (["run", "saddle", "--set", "seed=5"], "--set seed=... is not accepted: use --seed"),
+    (["run", "saddle", "--set", "out='figs'"], "--set out=... is not accepted: use --out"),
+    (["run", "optimizers", "--set", "data='mnist'"], "--set data=... is not accepted: use --data"),
+    (["run", "saddle", "--set", "data='mnist'"], "--set data=... is not accepted: use --data"),
+    (["run", "optimizers", "--set", "bogus=1"],
+     "optimizers has no argument bogus; it takes iterations, batch_size, hidden, names, lr, "
+     "dtype, progress through --set, and seed, out, data through --seed, --out, --data"),
 ])
 def test_usage_errors_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

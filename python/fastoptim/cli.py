@@ -91,11 +91,13 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run one experiment with the course book's settings, print its numbers "
                     "and write NAME.png into --out. --set KEY=VALUE overrides a keyword "
                     "argument of the experiment function (e.g. --set iterations=200, "
-                    "--set 'hidden=(50, 50)'); see help(fastoptim.experiments.NAME).")
+                    "--set 'hidden=(50, 50)'), except seed, out and data, which are "
+                    "--seed, --out and --data; see help(fastoptim.experiments.NAME).")
     run.add_argument("name", metavar="NAME", help="experiment name")
     common(run)
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override an experiment argument (repeatable)")
+                     help="override an experiment argument other than seed, out and data "
+                          "(repeatable)")
     return parser
 
 
@@ -229,6 +231,11 @@ def _summary(name: str, res) -> list[str]:
     return [repr(res)]
 
 
+#: Experiment arguments that have their own option; --set refuses them, so that a
+#: value is never given twice (and one of the two silently dropped).
+_OWN_OPTIONS = {"seed": "--seed N", "out": "--out DIR (or --no-figure)", "data": "--data DIR"}
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .experiments import EXPERIMENTS
 
@@ -240,10 +247,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
     accepted = inspect.signature(exp.run).parameters
+    own = [k for k in _OWN_OPTIONS if k in accepted]
+    for key in kwargs:
+        if key in _OWN_OPTIONS:
+            parser.error(f"--set {key}=... is not accepted: use {_OWN_OPTIONS[key]}")
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        options = ", ".join(k for k in accepted if k not in ("out", "data", "seed"))
-        parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options}")
+        options = ", ".join(k for k in accepted if k not in _OWN_OPTIONS)
+        parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options} "
+                     f"through --set, and {', '.join(own)} through "
+                     f"{', '.join('--' + k for k in own)}")
     kwargs.update(seed=args.seed, out=_figure_folder(args))
     if "data" in accepted:
         kwargs["data"] = args.data
