@@ -68,6 +68,24 @@ def test_run_writes_figure_and_prints_numbers(tmp_path, capsys):
     assert f"figure: {png}" in out
 
 
+def test_run_header_shows_the_arguments_used(capsys):
+    assert main(["run", "trajectories", "--no-figure", "--set", "steps=5",
+                 "--set", "start=(1, 0.5)", "--set", "lr={'SGD': 0.1, 'Adam': 0.2}"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("trajectories: paths of SGD, Adam on x^2/20 + y^2 "
+                                   "from (1, 0.5), 5 steps")
+
+
+@needs_data_and_plot
+def test_run_header_shows_the_iterations_used(capsys):
+    assert main(["run", "optimizers", "--no-figure", "--set", "iterations=3",
+                 "--set", "hidden=(8,)", "--set", "names=('SGD', 'Adam')",
+                 "--set", "batch_size=16"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("optimizers: 2 optimizers on the 2-layer ReLU MLP, batch 16, "
+                                   "3 iterations")
+
+
 def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
     assert main(["run", "saddle", "--no-figure", "--data", str(tmp_path)]) == 0
     captured = capsys.readouterr()

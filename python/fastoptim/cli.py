@@ -264,7 +264,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"note: {args.name} uses no dataset; --data ignored", file=sys.stderr)
     start = time.perf_counter()
     res = exp(**kwargs)
-    print(f"{args.name}: {exp.description}")
+    print(f"{args.name}: {exp.describe(**kwargs)}")
     if getattr(res, "dataset", None):
         print(f"  data: {res.dataset}")
     for line in _summary(args.name, res):
