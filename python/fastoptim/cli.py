@@ -52,6 +52,23 @@ def _parse_sets(items) -> dict:
     return out
 
 
+def _int_at_least(low: int, what: str):
+    """An argparse type: an int >= ``low``, else a usage error that says so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_seed_int = _int_at_least(0, "a non-negative integer")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -66,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", default=None, metavar="DIR",
                        help="folder with the MNIST IDX files train-images-idx3-ubyte[.gz] etc. "
                             "(default: $FASTOPTIM_DATA, else the 8x8 digits)")
-        p.add_argument("--seed", type=int, default=0, metavar="N",
+        p.add_argument("--seed", type=_seed_int, default=0, metavar="N",
                        help="seed of weights, batches and trials (default 0)")
         p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
 
@@ -77,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "batches; print final loss, test accuracy and milliseconds per step "
                     "(whole step and optimizer update alone), and write optimizers.png.")
     common(demo)
-    demo.add_argument("--iterations", type=int, default=2000, metavar="N",
+    demo.add_argument("--iterations", type=_positive_int, default=2000, metavar="N",
                       help="training steps per optimizer (default 2000, the book's)")
     demo.add_argument("--dtype", choices=["float32", "float64"], default="float64",
                       help="precision of the network (default float64)")
