@@ -131,6 +131,10 @@ def test_activations_claims(tmp_path):
     assert relu("ReLU, sd 0.01", 5) < 1e-4 * relu("ReLU, sd 0.01", 1)   # vanishes
     assert relu("ReLU, sd √(2/n) (He)", 5) > 0.5 * relu("ReLU, sd √(2/n) (He)", 1)  # alive
     assert relu("ReLU, sd 1/√n (Xavier)", 5) < 0.4 * relu("ReLU, sd 1/√n (Xavier)", 1)
+    # docs/lecture.md: per layer, sd 0.01 shrinks ~14x (√200) and 1/√n ~√2 (100-unit layers).
+    shrink = lambda label: (relu(label, 1) / relu(label, 5)) ** 0.25  # noqa: E731
+    assert 12 < shrink("ReLU, sd 0.01") < 17
+    assert 1.2 < shrink("ReLU, sd 1/√n (Xavier)") < 1.7
     assert np.mean(r.layer("ReLU, sd √(2/n) (He)", 5) > 0) > 0.3
 
 
