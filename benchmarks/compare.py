@@ -21,7 +21,9 @@ thread scaling at the largest size, a parallel-threshold sweep, the pool
 wake-up cost and per-step Python overhead, peak memory over 1000 steps of a
 10M-parameter Adam model, idle CPU and BLAS co-existence, and the
 initializer rows of benchmarks/init_report.py when that file exists.
-Writes compare.json, compare.md and adam_float32.png into --out.
+Writes compare.json, compare.md and adam_float32.png into --out (default
+benchmarks/results/); with --quick, compare_quick.json, compare_quick.md and
+adam_float32_quick.png.
 """
 
 from __future__ import annotations

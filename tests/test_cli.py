@@ -68,6 +68,24 @@ def test_run_writes_figure_and_prints_numbers(tmp_path, capsys):
     assert f"figure: {png}" in out
 
 
+def test_run_header_shows_the_arguments_used(capsys):
+    assert main(["run", "trajectories", "--no-figure", "--set", "steps=5",
+                 "--set", "start=(1, 0.5)", "--set", "lr={'SGD': 0.1, 'Adam': 0.2}"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("trajectories: paths of SGD, Adam on x^2/20 + y^2 "
+                                   "from (1, 0.5), 5 steps")
+
+
+@needs_data_and_plot
+def test_run_header_shows_the_iterations_used(capsys):
+    assert main(["run", "optimizers", "--no-figure", "--set", "iterations=3",
+                 "--set", "hidden=(8,)", "--set", "names=('SGD', 'Adam')",
+                 "--set", "batch_size=16"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("optimizers: 2 optimizers on the 2-layer ReLU MLP, batch 16, "
+                                   "3 iterations")
+
+
 def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
     assert main(["run", "saddle", "--no-figure", "--data", str(tmp_path)]) == 0
     captured = capsys.readouterr()
@@ -81,6 +99,18 @@ def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
     (["run", "saddle", "--set", "steps"], "KEY=VALUE"),
     (["run", "saddle", "--set", "bogus=1"], "saddle has no argument bogus"),
     (["demo", "--dtype", "int8"], "invalid choice"),
+    (["demo", "--iterations", "0"], "argument --iterations: expected a positive integer, got 0"),
+    (["demo", "--iterations", "-3"], "argument --iterations: expected a positive integer, got -3"),
+    (["demo", "--iterations", "2.5"], "--iterations: expected a positive integer, got '2.5'"),
+    (["demo", "--seed", "-1"], "argument --seed: expected a non-negative integer, got -1"),
+    (["run", "saddle", "--seed", "x"], "argument --seed: expected a non-negative integer, got 'x'"),
+    (["run", "saddle", "--set", "seed=5"], "--set seed=... is not accepted: use --seed"),
+    (["run", "saddle", "--set", "out='figs'"], "--set out=... is not accepted: use --out"),
+    (["run", "optimizers", "--set", "data='mnist'"], "--set data=... is not accepted: use --data"),
+    (["run", "saddle", "--set", "data='mnist'"], "--set data=... is not accepted: use --data"),
+    (["run", "optimizers", "--set", "bogus=1"],
+     "optimizers has no argument bogus; it takes iterations, batch_size, hidden, names, lr, "
+     "dtype, progress through --set, and seed, out, data through --seed, --out, --data"),
 ])
 def test_usage_errors_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

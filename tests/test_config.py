@@ -58,6 +58,24 @@ def test_env_num_threads():
     assert "FASTOPTIM_NUM_THREADS='many'" in r.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_default_num_threads_is_the_cpus_the_process_may_use():
+    """README: the default is the CPU count of the process's affinity mask, uncapped."""
+    env = {k: v for k, v in os.environ.items() if k != "FASTOPTIM_NUM_THREADS"}
+    code = ("import os, sys\n"
+            "if len(sys.argv) > 1: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+            "import fastoptim as fo\n"
+            "print(fo.get_num_threads(), len(os.sched_getaffinity(0)))")
+    for argv in ([], ["one-cpu"]):
+        r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                           env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        threads, cpus = map(int, r.stdout.split())
+        assert threads == cpus
+        if argv:
+            assert threads == 1
+
+
 def test_set_num_threads_validates():
     before = fo.get_num_threads()
     try:

@@ -34,6 +34,28 @@ def test_registry():
     for name, e in ex.EXPERIMENTS.items():
         assert e.name == name and callable(e.run)
         assert e.description and "\n" not in e.description
+        assert e.describe() == e.description
+
+
+@pytest.mark.parametrize("name, kwargs, words, stale", [
+    ("tuning", dict(trials=20, val_fraction=0.25, epochs=5),
+     "25% validation split, 20 trials of 5 epochs", "100"),
+    ("optimizers", dict(iterations=200, hidden=(50, 50), names=("SGD", "Adam"), batch_size=64),
+     "2 optimizers on the 3-layer ReLU MLP, batch 64, 200 iterations", "2000"),
+    ("learning_rate", dict(rates=(1.0, 1e-3), iterations=50), "lr 1, 0.001, 50 iterations", "300"),
+    ("batchnorm", dict(n_scales=4, epochs=3),
+     "over 4 weight scales from 1 to 1e-4, 3 epochs", "16"),
+    ("batchnorm", dict(scales=[0.5, 0.05]), "over 2 weight scales from 0.5 to 0.05", "16"),
+    ("overfitting", dict(n_train=100, hidden=(10,), epochs=7, regularizers={"plain": {}}),
+     "100 samples, 2-layer MLP, 7 epochs: plain", "301"),
+    ("initializers", dict(iterations=30, hidden=(10,), choices={"He": "he"}),
+     "He on the 2-layer ReLU MLP, 30 iterations", "2000"),
+    ("activations", dict(layers=3, configs=(("t", "tanh", 1.0),)), "3 layers for tanh", "5"),
+    ("saddle", dict(steps=9, start=(2, 0.5)), "started at (2, 0.5), 9 steps", "60"),
+])
+def test_describe_reports_the_arguments(name, kwargs, words, stale):
+    line = ex.EXPERIMENTS[name].describe(**kwargs)
+    assert words in line and stale not in line
 
 
 def test_trajectories_sgd_zigzags_adagrad_goes_straight(tmp_path):
@@ -109,6 +131,10 @@ def test_activations_claims(tmp_path):
     assert relu("ReLU, sd 0.01", 5) < 1e-4 * relu("ReLU, sd 0.01", 1)   # vanishes
     assert relu("ReLU, sd √(2/n) (He)", 5) > 0.5 * relu("ReLU, sd √(2/n) (He)", 1)  # alive
     assert relu("ReLU, sd 1/√n (Xavier)", 5) < 0.4 * relu("ReLU, sd 1/√n (Xavier)", 1)
+    # docs/lecture.md: per layer, sd 0.01 shrinks ~14x (√200) and 1/√n ~√2 (100-unit layers).
+    shrink = lambda label: (relu(label, 1) / relu(label, 5)) ** 0.25  # noqa: E731
+    assert 12 < shrink("ReLU, sd 0.01") < 17
+    assert 1.2 < shrink("ReLU, sd 1/√n (Xavier)") < 1.7
     assert np.mean(r.layer("ReLU, sd √(2/n) (He)", 5) > 0) > 0.3
 
 

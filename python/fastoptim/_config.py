@@ -28,7 +28,11 @@ def _warn_bad_env() -> None:
 
 
 def set_num_threads(n: int) -> None:
-    """Use up to ``n`` threads (>= 1) for large steps and fills."""
+    """Use up to ``n`` threads (1 to 4096) for large steps and fills.
+
+    The default is ``$FASTOPTIM_NUM_THREADS`` if set, else the number of CPUs
+    the process may run on (its affinity mask on Linux).
+    """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     _core.set_num_threads(n)

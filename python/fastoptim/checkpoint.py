@@ -302,7 +302,12 @@ def save(path: PathLike, params: Optional[Params], optimizer: Optional[Optimizer
     Temporary files left by killed writers are removed by later saves.
 
     Raises:
-        TypeError, ValueError: bad arguments, before any file is touched.
+        TypeError, ValueError: bad arguments (a ``path`` naming a directory
+            too), before any file is touched.
+        FileNotFoundError: the directory of ``path`` does not exist; nothing
+            is written.
+        OSError: the write itself failed (permissions, disk full, ...);
+            ``path`` is left as it was and the temporary file is removed.
     """
     fspath = os.fsdecode(path)
     if params is None:

@@ -52,6 +52,23 @@ def _parse_sets(items) -> dict:
     return out
 
 
+def _int_at_least(low: int, what: str):
+    """An argparse type: an int >= ``low``, else a usage error that says so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
+
+
+_positive_int = _int_at_least(1, "a positive integer")
+_seed_int = _int_at_least(0, "a non-negative integer")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -66,7 +83,7 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", default=None, metavar="DIR",
                        help="folder with the MNIST IDX files train-images-idx3-ubyte[.gz] etc. "
                             "(default: $FASTOPTIM_DATA, else the 8x8 digits)")
-        p.add_argument("--seed", type=int, default=0, metavar="N",
+        p.add_argument("--seed", type=_seed_int, default=0, metavar="N",
                        help="seed of weights, batches and trials (default 0)")
         p.add_argument("--no-figure", action="store_true", help="do not draw the figure")
 
@@ -77,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "batches; print final loss, test accuracy and milliseconds per step "
                     "(whole step and optimizer update alone), and write optimizers.png.")
     common(demo)
-    demo.add_argument("--iterations", type=int, default=2000, metavar="N",
+    demo.add_argument("--iterations", type=_positive_int, default=2000, metavar="N",
                       help="training steps per optimizer (default 2000, the book's)")
     demo.add_argument("--dtype", choices=["float32", "float64"], default="float64",
                       help="precision of the network (default float64)")
@@ -91,11 +108,13 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run one experiment with the course book's settings, print its numbers "
                     "and write NAME.png into --out. --set KEY=VALUE overrides a keyword "
                     "argument of the experiment function (e.g. --set iterations=200, "
-                    "--set 'hidden=(50, 50)'); see help(fastoptim.experiments.NAME).")
+                    "--set 'hidden=(50, 50)'), except seed, out and data, which are "
+                    "--seed, --out and --data; see help(fastoptim.experiments.NAME).")
     run.add_argument("name", metavar="NAME", help="experiment name")
     common(run)
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override an experiment argument (repeatable)")
+                     help="override an experiment argument other than seed, out and data "
+                          "(repeatable)")
     return parser
 
 
@@ -229,6 +248,11 @@ def _summary(name: str, res) -> list[str]:
     return [repr(res)]
 
 
+#: Experiment arguments that have their own option; --set refuses them, so that a
+#: value is never given twice (and one of the two silently dropped).
+_OWN_OPTIONS = {"seed": "--seed N", "out": "--out DIR (or --no-figure)", "data": "--data DIR"}
+
+
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .experiments import EXPERIMENTS
 
@@ -240,10 +264,16 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except argparse.ArgumentTypeError as e:
         parser.error(str(e))
     accepted = inspect.signature(exp.run).parameters
+    own = [k for k in _OWN_OPTIONS if k in accepted]
+    for key in kwargs:
+        if key in _OWN_OPTIONS:
+            parser.error(f"--set {key}=... is not accepted: use {_OWN_OPTIONS[key]}")
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        options = ", ".join(k for k in accepted if k not in ("out", "data", "seed"))
-        parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options}")
+        options = ", ".join(k for k in accepted if k not in _OWN_OPTIONS)
+        parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options} "
+                     f"through --set, and {', '.join(own)} through "
+                     f"{', '.join('--' + k for k in own)}")
     kwargs.update(seed=args.seed, out=_figure_folder(args))
     if "data" in accepted:
         kwargs["data"] = args.data
@@ -251,7 +281,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"note: {args.name} uses no dataset; --data ignored", file=sys.stderr)
     start = time.perf_counter()
     res = exp(**kwargs)
-    print(f"{args.name}: {exp.description}")
+    print(f"{args.name}: {exp.describe(**kwargs)}")
     if getattr(res, "dataset", None):
         print(f"  data: {res.dataset}")
     for line in _summary(args.name, res):

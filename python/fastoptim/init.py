@@ -1,11 +1,23 @@
 """Weight initializers, filled in C++ from :mod:`fastoptim.random`.
 
-Names follow ``torch.nn.init``: a trailing ``_`` fills an existing array in
-place and returns it (``he_normal_(W)``); the same name without ``_``
-allocates (``he_normal((784, 100))``, float32 unless ``dtype=`` says
-otherwise). Every ``seed`` takes an int, a :class:`fastoptim.random.Generator`
-(its counter advances), a ``numpy.random.Generator`` (one uint64 seed is
-drawn from it) or None (fresh entropy).
+A trailing ``_`` fills an existing array in place and returns it
+(``he_normal_(W)``); the same name without ``_`` allocates
+(``he_normal((784, 100))``, float32 unless ``dtype=`` says otherwise). Every
+``seed`` takes an int, a :class:`fastoptim.random.Generator` (its counter
+advances), a ``numpy.random.Generator`` (one uint64 seed is drawn from it)
+or None (fresh entropy).
+
+Against ``torch.nn.init``: ``calculate_gain``, ``zeros_``, ``ones_``,
+``constant_``, ``normal_``, ``uniform_``, ``xavier_normal_``,
+``xavier_uniform_`` and ``orthogonal_`` have torch's names (``uniform_``
+takes ``low, high`` for torch's ``a, b``, ``constant_`` ``value`` for
+``val``); torch's ``kaiming_normal_`` / ``kaiming_uniform_`` are
+:func:`he_normal_` / :func:`he_uniform_` (slope ``negative_slope=`` for
+torch's ``a``); torch's ``trunc_normal_`` is :func:`truncated_normal_`, whose
+bounds are in units of ``std`` around ``mean``, not absolute. ``eye_``,
+``dirac_`` and ``sparse_`` have no counterpart; ``lecun_*`` and
+:func:`variance_scaling_` have none in torch. 2-D fans differ from torch's
+for the same shape (below).
 
 Fans (:func:`compute_fans`): a 2-D array is ``(fan_in, fan_out)`` as in
 ``x @ W`` (the course's layout, ``W`` of shape ``(in, out)``; note torch's

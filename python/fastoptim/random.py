@@ -179,9 +179,12 @@ class Generator:
         return f"Generator(seed={self._seed}, stream={self._stream}) at counter {self._counter}"
 
     def spawn(self, n):
-        """``n`` new Generators with independent streams (derived keys; see
-        the module's stream policy). Calling again gives further, different
-        children."""
+        """``n`` new Generators, each with its own seed (Philox key) derived
+        from this generator's seed, stream and the child's index, and
+        ``stream=0``, counter 0 (see the module's stream policy): their values
+        are independent of this generator's and of each other's because the
+        keys differ, not the ``stream`` argument. Calling again gives
+        further, different children."""
         n = _check_u64(n, "n")
         with self._lock:
             start = self._spawned
