@@ -850,11 +850,22 @@ def header() -> Dict:
     return h
 
 
+def _rounds(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}") from None
+    if n < 2:  # a paired ratio's confidence interval needs two rounds
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {n}")
+    return n
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, fewer rounds (< 1 min)")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output directory")
-    ap.add_argument("--rounds", type=int, default=None, help="interleaved rounds per config")
+    ap.add_argument("--rounds", type=_rounds, default=None,
+                    help="interleaved rounds per config, at least 2 (default 15; 3 with --quick)")
     args = ap.parse_args(argv)
     malloc_note = fix_malloc_thresholds()  # before the first array
     quick = args.quick

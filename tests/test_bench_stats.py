@@ -157,3 +157,12 @@ def test_malloc_thresholds_are_fixed_so_numpy_temporaries_stay_mapped():
     # Without the fix the same loop faults its pages in again every round,
     # so the test can tell the difference.
     assert run("none")[3] >= 4
+
+
+@pytest.mark.parametrize("value", ["0", "1", "-3", "x"])
+def test_rounds_below_two_are_a_usage_error(value, capsys):
+    # A paired ratio's interval needs two rounds; 0 used to mean the default.
+    with pytest.raises(SystemExit) as e:
+        compare.main(["--rounds", value, "--out", os.devnull])
+    assert e.value.code == 2
+    assert "--rounds: expected an integer >= 2" in capsys.readouterr().err

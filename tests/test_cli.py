@@ -110,7 +110,11 @@ def test_run_without_data_notes_ignored_flag(tmp_path, capsys):
     (["run", "saddle", "--set", "data='mnist'"], "--set data=... is not accepted: use --data"),
     (["run", "optimizers", "--set", "bogus=1"],
      "optimizers has no argument bogus; it takes iterations, batch_size, hidden, names, lr, "
-     "dtype, progress through --set, and seed, out, data through --seed, --out, --data"),
+     "dtype through --set, and seed, out, data through --seed, --out, --data"),
+    (["run", "optimizers", "--set", "progress=3"], "--set progress=... is not accepted: it "
+     "takes a function"),
+    (["run", "tuning", "--set", "executor=3"], "--set executor=... is not accepted: it takes a "
+     "concurrent.futures.Executor"),
 ])
 def test_usage_errors_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as e:

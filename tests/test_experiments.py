@@ -214,3 +214,11 @@ def test_tuning_default_process_pool():
     r = ex.tuning(**tiny)
     inline = ex.tuning(executor=InlineExecutor(), **tiny)
     np.testing.assert_array_equal(r.val_accuracy, inline.val_accuracy)
+
+
+def test_python_only_arguments_are_checked():
+    with pytest.raises(TypeError, match=r"executor must be a concurrent.futures.Executor"):
+        ex.tuning(executor=3, **TINY_TUNING)
+    with pytest.raises(TypeError, match=r"progress must be a function"):
+        ex.optimizers(iterations=1, progress=3, out=None)
+

@@ -251,6 +251,11 @@ def _summary(name: str, res) -> list[str]:
 #: Experiment arguments that have their own option; --set refuses them, so that a
 #: value is never given twice (and one of the two silently dropped).
 _OWN_OPTIONS = {"seed": "--seed N", "out": "--out DIR (or --no-figure)", "data": "--data DIR"}
+#: Experiment arguments that take Python objects, not values a command line can give.
+_PYTHON_ONLY = {"executor": "it takes a concurrent.futures.Executor, so pass it from Python "
+                            "(fastoptim.experiments.tuning(executor=...))",
+                "progress": "it takes a function, so pass it from Python "
+                            "(fastoptim.experiments.optimizers(progress=...))"}
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -268,9 +273,11 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for key in kwargs:
         if key in _OWN_OPTIONS:
             parser.error(f"--set {key}=... is not accepted: use {_OWN_OPTIONS[key]}")
+        if key in _PYTHON_ONLY and key in accepted:
+            parser.error(f"--set {key}=... is not accepted: {_PYTHON_ONLY[key]}")
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        options = ", ".join(k for k in accepted if k not in _OWN_OPTIONS)
+        options = ", ".join(k for k in accepted if k not in _OWN_OPTIONS and k not in _PYTHON_ONLY)
         parser.error(f"{args.name} has no argument {', '.join(unknown)}; it takes {options} "
                      f"through --set, and {', '.join(own)} through "
                      f"{', '.join('--' + k for k in own)}")

@@ -47,6 +47,9 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
     rates (``BOOK_LR``). Every optimizer starts from the same weights and sees
     the same batches. ``progress(name, i)`` is called after every step.
     """
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function progress(name, i), got "
+                        f"{type(progress).__name__}")
     check_optimizer_names(names)
     lr = {n: (BOOK_LR if lr is None else {**BOOK_LR, **lr})[n] for n in names}
     ds = load(data, dtype)

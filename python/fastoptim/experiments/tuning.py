@@ -78,6 +78,9 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     upper end of the range) and wide in weight decay, so the next search
     narrows lr first.
     """
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError("executor must be a concurrent.futures.Executor (or None for a process "
+                        f"pool), got {type(executor).__name__}")
     if not 0 < val_fraction < 1:  # named here: _split's helper calls it test_fraction
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     rng = rng_from(seed)
