@@ -444,3 +444,45 @@ def test_update_with_replaced_arrays_is_refused_before_any_write():
     with pytest.raises(ValueError, match="in place"):
         opt.update(other, _good_grads(3))
     _assert_unchanged(opt, before)
+
+
+OVERFLOWING = [(name, {"lr": 1e39}) for name in NAMES] + [
+    (name, {"eps": 1e39}) for name in ("AdaGrad", "RMSProp", "Adam", "AdamW")] + [
+    ("AdamW", {"lr": 1e20, "weight_decay": 1e20}),  # 1 - lr * weight_decay
+    ("Adam", {"lr": 1e38, "betas": (0.9, 0.999)}),  # lr / (1 - 0.9**3) at step 3
+]
+
+
+@pytest.mark.parametrize("name, changes", OVERFLOWING,
+                         ids=[f"{n}-{','.join(c)}" for n, c in OVERFLOWING])
+def test_hyperparameters_overflowing_float32_are_refused_for_float32_params(name, changes):
+    # As torch.optim does ("value cannot be converted to type float without
+    # overflow"), rather than writing inf into the params.
+    opt, _ = _healthy(name)
+    twin, _ = _healthy(name)
+    before = _snapshot(opt)
+    saved = {k: opt.param_groups[0][k] for k in changes}
+    opt.param_groups[0].update(changes)
+    for _ in range(2):  # the one-call step refuses it too
+        with pytest.raises(ValueError, match=r"params\['W2'\] is float32 and its "
+                                             r"hyperparameters overflow float32 in its step 3"):
+            opt.step(_good_grads(3))
+        _assert_unchanged(opt, before)
+    opt.param_groups[0].update(saved)
+    opt.step(_good_grads(3))
+    twin.step(_good_grads(3))
+    _assert_unchanged(opt, _snapshot(twin)[:2] + (None,))
+
+
+def test_overflow_is_judged_by_each_params_type_and_step():
+    p64 = [np.ones(3)]
+    fo.SGD(p64, lr=1e39).step([np.ones(3)])  # fits float64
+    assert p64[0][0] == -1e39
+    with pytest.raises(ValueError, match=r"params\[0\] is float64 .* step 1"):
+        fo.Adam([np.ones(3)], lr=1e308).step([np.ones(3)])  # lr / 0.1 overflows double
+    # lr / (1 - beta1**step) shrinks as steps go: 1e38 / 0.1 overflows float32, 1e38 / 1 not.
+    fo.Adam([np.ones(3, np.float32)], lr=1e38, betas=(0.0, 0.999)).step([np.ones(3, np.float32)])
+    ps = [np.ones(2), np.ones(2, np.float32)]
+    with pytest.raises(ValueError, match=r"params\[1\] is float32"):
+        fo.functional.sgd_(ps, [np.ones(2), np.ones(2, np.float32)], lr=1e39)
+    assert all((p == 1).all() for p in ps)  # float64 params[0] untouched too

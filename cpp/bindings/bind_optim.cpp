@@ -320,7 +320,16 @@ class Plan {
     py::gil_scoped_release nogil;
     std::lock_guard<std::mutex> lock(mu_);
     if (skip_nonfinite && !fastoptim::grads_finite(work.data(), work.size())) return false;
-    fastoptim::run_step(rule_, work.data(), work.size(), hv.data());
+    const std::size_t bad = fastoptim::run_step(rule_, work.data(), work.size(), hv.data());
+    if (bad != work.size()) {
+      const TensorRef& t = work[bad];
+      const char* type = t.dtype == DType::f32 ? "float32" : "float64";
+      throw py::value_error(label("params", names_[bad]) + " is " + type +
+                            " and its hyperparameters overflow " + type + " in its step " +
+                            std::to_string(*t.step + 1) +
+                            " update (lr, lr / (1 - beta1**step), weight_decay, "
+                            "lr * weight_decay or eps too large); nothing was changed");
+    }
     return true;
   }
 

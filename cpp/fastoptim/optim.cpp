@@ -167,7 +167,18 @@ void set_parallel_threshold(std::size_t n) {
   g_parallel_threshold.store(n, std::memory_order_relaxed);
 }
 
-void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers) {
+// Every scalar finite: the hyperparameters are (the Python side checks
+// them), so an infinite one overflowed T (or, in a derived scalar, double).
+template <class T>
+bool coeffs_finite(const Coeffs<T>& c) {
+  for (T x : {c.sign, c.weight_decay, c.neg_lr, c.momentum, c.one_minus_dampening, c.eps,
+              c.beta2, c.one_minus_beta2, c.lerp_w, c.lerp_w1m, c.bc2_sqrt, c.decay})
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+std::size_t run_step(Rule rule, const TensorRef* tensors, std::size_t count,
+                     const Hyper* hypers) {
   static thread_local std::vector<Coeffs<float>> c32_scratch;
   static thread_local std::vector<Coeffs<double>> c64_scratch;
   std::vector<Coeffs<float>>& c32 = c32_scratch;  // see for_each_piece
@@ -177,17 +188,21 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
   std::int64_t prev_step = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const TensorRef& t = tensors[i];
-    const std::int64_t step = ++*t.step;
+    const std::int64_t step = *t.step + 1;
     // make_coeffs is pure: a tensor with the previous one's group, step and
     // dtype (the common case) takes its coefficients as they are.
     const bool same = i > 0 && t.group == tensors[i - 1].group && step == prev_step &&
                       t.dtype == tensors[i - 1].dtype;
     prev_step = step;
-    if (t.dtype == DType::f32)
+    if (t.dtype == DType::f32) {
       c32[i] = same ? c32[i - 1] : make_coeffs<float>(rule, hypers[t.group], step);
-    else
+      if (!same && !coeffs_finite(c32[i])) return i;
+    } else {
       c64[i] = same ? c64[i - 1] : make_coeffs<double>(rule, hypers[t.group], step);
+      if (!same && !coeffs_finite(c64[i])) return i;
+    }
   }
+  for (std::size_t i = 0; i < count; ++i) ++*tensors[i].step;
   const OptimKernels& k = kernels();
   auto piece = [&](std::size_t i, std::size_t lo, std::size_t hi) {
     const TensorRef& t = tensors[i];
@@ -197,6 +212,7 @@ void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hype
       k.update_f64(rule, c64[i], slots_at<double>(t, lo), hi - lo);
   };
   for_each_piece(tensors, count, piece, &update_bytes);
+  return count;
 }
 
 bool grads_finite(const TensorRef* tensors, std::size_t count) {

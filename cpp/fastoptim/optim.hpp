@@ -31,8 +31,12 @@ struct TensorRef {
 };
 
 // Increments every tensor's step and applies the rule to all tensors. All
-// inputs must have been validated. Large steps use the thread pool.
-void run_step(Rule rule, const TensorRef* tensors, std::size_t count, const Hyper* hypers);
+// inputs must have been validated. Large steps use the thread pool. Returns
+// count, or (changing nothing) the index of the first tensor whose update
+// coefficients at its next step overflow its type (lr / (1 - beta1^step) or
+// eps beyond float32's range, say): torch.optim refuses such a step too.
+std::size_t run_step(Rule rule, const TensorRef* tensors, std::size_t count,
+                     const Hyper* hypers);
 
 // True if every grad element of every tensor is finite (no NaN, no Inf).
 // Vectorized and threaded like run_step; reads the grads only.
