@@ -57,7 +57,14 @@ from _workloads import (RULES, RULES_BY_NAME, RefStepper, TorchStepper,  # noqa:
                         probe_fn, small_model)
 
 TORCH = import_torch()
-SAMPLE_S = 0.002  # target duration of one timed sample (k back-to-back calls)
+# Target duration of one timed sample (k back-to-back calls). 20 ms: a 2 ms
+# sample (5 calls of a 1M step on 2 threads) was at the mercy of the host's
+# scheduling and of the transient after the previous variant (below); AdamW
+# float64 at 1M on 2 threads came out 1.045-1.131x its probe paired, with 95%
+# intervals 0.27-0.36 wide, and 1.010-1.020 (widths 0.09-0.13) with 20 ms
+# samples in the same minutes (3 runs each, 2026-12-01). The budget per
+# variant allowed it: 45 rounds of 2 ms used 90 ms of its 2.5 s.
+SAMPLE_S = 0.02
 # Untimed calls before a sample of short calls last at least this long. After
 # a torch or NumPy variant (or any other that fills the cache with its own
 # arrays), a 1M AdaGrad step took 1.2-2x its time on the first call, 1.05-1.3x
