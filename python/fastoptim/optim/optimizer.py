@@ -115,6 +115,14 @@ def _cache_key(raw: tuple) -> tuple:
     return tuple(key), immutable
 
 
+def _members(arrays: Sequence[np.ndarray], group_of: Sequence[int]) -> List[List[np.ndarray]]:
+    """The arrays of each group, in order."""
+    out: List[List[np.ndarray]] = [[] for _ in range(max(group_of, default=-1) + 1)]
+    for a, gi in zip(arrays, group_of):
+        out[gi].append(a)
+    return out
+
+
 class Optimizer:
     """Base class of the fastoptim optimizers.
 
@@ -170,6 +178,7 @@ class Optimizer:
         self._names = names
         self._arrays = list(arrays)
         self._group_of = group_of
+        self._members = _members(self._arrays, group_of)
         self._steps = np.zeros(len(arrays), np.int64)
         self._state: List[List[Optional[np.ndarray]]] = [
             [None] * len(self._spec.slots) for _ in arrays
@@ -264,6 +273,7 @@ class Optimizer:
             self._names = all_names
             self._arrays = all_arrays
             self._group_of = group_of
+            self._members = _members(all_arrays, group_of)
             self._steps = steps
             self._state = all_state
             self._packed.append(None)
@@ -365,13 +375,13 @@ class Optimizer:
 
     def _check_group_params(self, groups: list) -> None:
         """Refuse a group whose "params" no longer lists the arrays bound to it."""
-        bound: List[List[np.ndarray]] = [[] for _ in groups]
-        for a, gi in zip(self._arrays, self._group_of):
-            bound[gi].append(a)
-        for gi, (group, mine) in enumerate(zip(groups, bound)):
-            ps = group.get("params") if isinstance(group, Mapping) else None
-            if not isinstance(ps, list) or len(ps) != len(mine) or \
-                    any(a is not b for a, b in zip(ps, mine)):
+        for gi, (group, mine) in enumerate(zip(groups, self._members)):
+            try:
+                ps = group["params"]
+            except Exception:  # noqa: BLE001 - any failure is a group without its params
+                ps = None
+            if type(ps) is not list or len(ps) != len(mine) or \
+                    not all(map(operator.is_, ps, mine)):
                 raise ValueError(
                     f"param_groups[{gi}]['params'] no longer lists the arrays this optimizer "
                     "was built with; arrays are bound once (assign into them in place, add "
