@@ -1,4 +1,4 @@
-"""Run as a script by test_torch.py, in a process started with
+"""Run as a script by test_torch.py (which also uses side_by_side), in a process started with
 ATEN_CPU_CAPABILITY=default: every rule torch fuses on the CPU (SGD with and
 without momentum, Adagrad, Adam, AdamW), every option variant of _refopt,
 float32 and float64, a decaying lr, on every ISA level of ours and on 2
@@ -52,23 +52,32 @@ def first_difference(ours: np.ndarray, theirs) -> str | None:
             f"{ours.reshape(-1)[i]!r} vs {theirs.reshape(-1)[i]!r}")
 
 
-def run_case(name: str, kw: dict, dtype, seed: int) -> str | None:
-    rng = np.random.default_rng(seed)
-    params = [np.asarray(rng.standard_normal(s) * 0.5, dtype) for s in SHAPES]
+def side_by_side(name: str, kw: dict, make_torch, dtype, shapes, steps: int, rng,
+                 decay_lr: bool):
+    """fastoptim's `name` and the torch optimizer `make_torch(tparams, kw)` stepped
+    `steps` times on the same random grads (lr times 0.9 before every step but
+    the first when decay_lr). Returns (params, opt, tparams, topt)."""
+    params = [np.asarray(rng.standard_normal(s) * 0.5, dtype) for s in shapes]
     tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
     opt = getattr(fo, name)(params, **kw)
-    topt = FUSED[name](tparams, kw)
-    scales = 10.0 ** rng.uniform(-4, 0, len(SHAPES))
-    for t in range(1, STEPS + 1):
-        if t > 1:
+    topt = make_torch(tparams, kw)
+    scales = 10.0 ** rng.uniform(-4, 0, len(shapes))
+    for t in range(1, steps + 1):
+        if decay_lr and t > 1:
             lr = opt.param_groups[0]["lr"] * 0.9
             opt.param_groups[0]["lr"] = lr
             topt.param_groups[0]["lr"] = lr
-        grads = [np.asarray(rng.standard_normal(s) * c, dtype) for s, c in zip(SHAPES, scales)]
+        grads = [np.asarray(rng.standard_normal(s) * c, dtype) for s, c in zip(shapes, scales)]
         opt.step(grads)
         for tp, g in zip(tparams, grads):
             tp.grad = torch.from_numpy(g.copy())
         topt.step()
+    return params, opt, tparams, topt
+
+
+def run_case(name: str, kw: dict, dtype, seed: int) -> str | None:
+    params, opt, tparams, topt = side_by_side(name, kw, FUSED[name], dtype, SHAPES, STEPS,
+                                              np.random.default_rng(seed), decay_lr=True)
     state = opt.state_dict()["state"]
     for i, (p, tp) in enumerate(zip(params, tparams)):
         diff = first_difference(p, tp)

@@ -43,6 +43,7 @@ import fastoptim as fo
 from _refopt import CASES, case_id
 
 torch = pytest.importorskip("torch")
+from _torch_bits import side_by_side  # noqa: E402 (needs torch)
 
 K = 32
 STEPS = 20
@@ -80,21 +81,8 @@ def _assert_close(ours, theirs, what):
 def test_matches_torch(case, dtype, schedule):
     name, kw = case
     rng = np.random.default_rng(zlib.crc32(case_id(case).encode()) + 1)
-    params = [np.asarray(rng.standard_normal(s) * 0.5, dtype) for s in SHAPES]
-    tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
-    opt = getattr(fo, name)(params, **kw)
-    topt = TORCH[name](tparams, kw)
-    scales = 10.0 ** rng.uniform(-4, 0, len(SHAPES))
-    for t in range(1, STEPS + 1):
-        if schedule == "decaying-lr" and t > 1:
-            lr = opt.param_groups[0]["lr"] * 0.9
-            opt.param_groups[0]["lr"] = lr
-            topt.param_groups[0]["lr"] = lr
-        grads = [np.asarray(rng.standard_normal(s) * c, dtype) for s, c in zip(SHAPES, scales)]
-        opt.step(grads)
-        for tp, g in zip(tparams, grads):
-            tp.grad = torch.from_numpy(g.copy())
-        topt.step()
+    params, opt, tparams, topt = side_by_side(name, kw, TORCH[name], dtype, SHAPES, STEPS, rng,
+                                              decay_lr=schedule == "decaying-lr")
 
     state = opt.state_dict()["state"]
     for i, (p, tp) in enumerate(zip(params, tparams)):
