@@ -222,3 +222,24 @@ def test_python_only_arguments_are_checked():
     with pytest.raises(TypeError, match=r"progress must be a function"):
         ex.optimizers(iterations=1, progress=3, out=None)
 
+
+
+def test_figure_titles_follow_the_arguments(monkeypatch, tmp_path):
+    # The titles carry the run's own start point and depth, not the defaults'.
+    import importlib
+
+    titles = []
+
+    def capture(fig, out, name):
+        titles.append(fig._suptitle.get_text() if fig._suptitle else fig.axes[0].get_title())
+        return None
+
+    for mod in ("trajectories", "initialization", "optimizers"):
+        monkeypatch.setattr(importlib.import_module(f"fastoptim.experiments.{mod}"), "save",
+                            capture)
+    ex.saddle(start=(0.5, 0.01), steps=3, out=tmp_path)
+    ex.initializers(iterations=2, hidden=(20, 20), out=tmp_path)
+    ex.optimizers(iterations=2, hidden=(20,), names=("SGD",), out=tmp_path)
+    assert "started at (0.5, 0.01)" in titles[0]
+    assert "3-layer ReLU MLP" in titles[1]
+    assert "a 2-layer MLP" in titles[2]

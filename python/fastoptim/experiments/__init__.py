@@ -55,14 +55,19 @@ class Experiment:
         """One line about ``run(**kwargs)``: its numbers are the arguments' values."""
         if self.header is None:
             return self.description
-        bound = inspect.signature(self.run).bind(**kwargs)
-        bound.apply_defaults()
-        return self.header(bound.arguments)
+        return _header_line(self.run, self.header, kwargs)
+
+
+def _header_line(run: Callable, header: Callable[[Mapping], str], kwargs: Mapping) -> str:
+    """``header`` of ``run``'s arguments, the defaults filled in."""
+    bound = inspect.signature(run).bind(**kwargs)
+    bound.apply_defaults()
+    return header(bound.arguments)
 
 
 def _experiment(name: str, run: Callable, header: Callable[[Mapping], str]) -> Experiment:
     """An Experiment whose description is its header at the default arguments."""
-    return Experiment(name, run, Experiment(name, run, "", header).describe(), header)
+    return Experiment(name, run, _header_line(run, header, {}), header)
 
 
 def _num(x) -> str:

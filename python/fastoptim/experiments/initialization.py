@@ -61,8 +61,8 @@ def initializers(*, iterations: int = 2000, batch_size: int = 128,
             ax.plot(res.smoothed[label], label=f"{label}: test acc {res.test_accuracy[label]:.2f}")
         ax.set_xlabel("iteration")
         ax.set_ylabel("training loss (moving average)")
-        ax.set_title(f"Weight initialization, 5-layer ReLU MLP, SGD lr {lr:g} ({ds.name})",
-                     fontsize=10)
+        ax.set_title(f"Weight initialization, {len(hidden) + 1}-layer ReLU MLP, SGD lr {lr:g} "
+                     f"({ds.name})", fontsize=10)
         ax.legend(fontsize=8)
         res.figure = save(fig, out, "initializers")
     return res

@@ -78,7 +78,8 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
         ax.set_xlabel("iteration")
         ax.set_ylabel("training loss (moving average)")
         ax.set_yscale("log")
-        ax.set_title(f"Optimizers on a 5-layer MLP, {ds.name}, batch {batch_size}", fontsize=10)
+        ax.set_title(f"Optimizers on a {len(hidden) + 1}-layer MLP, {ds.name}, batch {batch_size}",
+                     fontsize=10)
         ax.legend(fontsize=8)
         res.figure = save(fig, out, "optimizers")
     return res

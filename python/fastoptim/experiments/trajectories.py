@@ -117,5 +117,6 @@ def saddle(*, steps: int = 60, start=(1.0, 1e-3), lr: Optional[dict] = None, out
     result = SaddleResult(base.paths, base.lr, base.start, None, base.final_value, escape)
     if out is not None:
         result.figure = _draw(result, _saddle, (-1.5, 1.5), (-1.5, 1.5),
-                              "f(x, y) = x² − y², started at (1, 0.001)", out, "saddle")
+                              f"f(x, y) = x² − y², started at ({start[0]:g}, {start[1]:g})",
+                              out, "saddle")
     return result
