@@ -101,11 +101,14 @@ std::string label(const char* what, const std::string& name) {
 class Plan {
  public:
   Plan(const std::string& rule, const py::list& params, const py::list& states,
-       const py::list& groups, const py::array& steps, const py::list& names)
-      : rule_(parse_rule(rule)) {
+       const py::list& groups, const py::array& steps, const py::list& names,
+       const std::vector<std::string>& slot_labels)
+      : rule_(parse_rule(rule)), slot_labels_(slot_labels) {
     const std::size_t n = params.size();
     if (states.size() != n || groups.size() != n || names.size() != n)
       throw py::value_error("params, states, groups and names must have the same length");
+    if (!slot_labels_.empty() && slot_labels_.size() != 3)
+      throw py::value_error("slot_labels must be empty or hold 3 names");
     if (!(steps.dtype().kind() == 'i' && steps.itemsize() == 8 && steps.ndim() == 1 &&
           static_cast<std::size_t>(steps.shape(0)) == n && c_contiguous(steps.ptr()) &&
           writeable(steps.ptr()) && aligned(steps.ptr())))
@@ -142,7 +145,7 @@ class Plan {
         if (s == Py_None) continue;
         const char* sname = slot_name(rule_, static_cast<int>(k));
         if (!sname) throw py::value_error("this rule has no state slot " + std::to_string(k));
-        const std::string slabel = label("state", names_[i]) + "['" + sname + "']";
+        const std::string slabel = slot_label(i, static_cast<int>(k));
         const DtypeCode scode = check_output_array(s, slabel);
         if (scode != code)
           throw py::type_error(slabel + " has dtype " + dtype_str(s) + " but " + plabel +
@@ -313,8 +316,7 @@ class Plan {
           needed[static_cast<std::size_t>(work[i].group)] & ~present_[i];
       if (missing) {
         const int k = missing & 1u ? 0 : missing & 2u ? 1 : 2;
-        throw py::value_error(label("state", names_[i]) + "['" + slot_name(rule_, k) +
-                              "'] is missing for these hyperparameters");
+        throw py::value_error(slot_label(i, k) + " is missing for these hyperparameters");
       }
     }
     py::gil_scoped_release nogil;
@@ -378,6 +380,14 @@ class Plan {
     if (!writeable(obj)) throw py::value_error(b.label + " has become read-only");
   }
 
+  // How errors name tensor i's state slot k: state[name]['exp_avg'] (the
+  // classes' state), or slot_labels[k][name] (functional's exp_avgs[1]).
+  std::string slot_label(std::size_t i, int k) const {
+    if (!slot_labels_.empty()) return label(slot_labels_[static_cast<std::size_t>(k)].c_str(),
+                                            names_[i]);
+    return label("state", names_[i]) + "['" + slot_name(rule_, k) + "']";
+  }
+
   const void* check_grad(PyObject* g, std::size_t i) {
     const std::string& name = names_[i];
     if (!is_ndarray(g))
@@ -416,6 +426,7 @@ class Plan {
   }
 
   Rule rule_;
+  std::vector<std::string> slot_labels_;
   int n_groups_ = 0;
   std::vector<std::string> names_;
   std::vector<TensorRef> tensors_;
@@ -435,17 +446,19 @@ void bind_optim(py::module_& m) {
   py::class_<Plan>(m, "Plan", R"doc(
 Arrays of an optimizer bound once: params, state buffers and step counters.
 
-Plan(rule, params, states, groups, steps, names). ``rule`` is one of 'sgd',
+Plan(rule, params, states, groups, steps, names, slot_labels=[]). ``rule`` is one of 'sgd',
 'momentum', 'adagrad', 'rmsprop', 'adam'; ``states[i]`` lists tensor i's state
 buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
 index of its hyperparameter set; ``steps`` an int64 array of step counts,
-incremented by each step; ``names[i]`` is how error messages name tensor i.
+incremented by each step; ``names[i]`` is how error messages name tensor i;
+``slot_labels``, if given, names state slot k of tensor i
+``slot_labels[k][names[i]]`` in errors rather than ``state[names[i]]['slot']``.
 Internal: the optimizer classes and fastoptim.functional build plans.
 )doc")
       .def(py::init<const std::string&, const py::list&, const py::list&, const py::list&,
-                    const py::array&, const py::list&>(),
+                    const py::array&, const py::list&, const std::vector<std::string>&>(),
            py::arg("rule"), py::arg("params"), py::arg("states"), py::arg("groups"),
-           py::arg("steps"), py::arg("names"))
+           py::arg("steps"), py::arg("names"), py::arg("slot_labels") = std::vector<std::string>{})
       .def("step", &Plan::step, py::arg("grads"), py::arg("hypers"),
            py::arg("skip_nonfinite") = false,
            "Validate grads and hyperparameter sets, then update every tensor in place. With "

@@ -2,6 +2,7 @@
 fastoptim compiled core: fused optimizer kernels and random fills
 """
 from __future__ import annotations
+import collections.abc
 import numpy
 import typing
 __all__: list[str] = ['Plan', 'active_isa', 'best_isa', 'compiler', 'get_num_threads', 'get_parallel_threshold', 'get_random_parallel_threshold', 'probe', 'random_bits', 'random_fill', 'set_isa', 'set_num_threads', 'set_parallel_threshold', 'set_random_parallel_threshold', 'supported_isas']
@@ -9,14 +10,16 @@ class Plan:
     """
     Arrays of an optimizer bound once: params, state buffers and step counters.
     
-    Plan(rule, params, states, groups, steps, names). ``rule`` is one of 'sgd',
+    Plan(rule, params, states, groups, steps, names, slot_labels=[]). ``rule`` is one of 'sgd',
     'momentum', 'adagrad', 'rmsprop', 'adam'; ``states[i]`` lists tensor i's state
     buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
     index of its hyperparameter set; ``steps`` an int64 array of step counts,
-    incremented by each step; ``names[i]`` is how error messages name tensor i.
+    incremented by each step; ``names[i]`` is how error messages name tensor i;
+    ``slot_labels``, if given, names state slot k of tensor i
+    ``slot_labels[k][names[i]]`` in errors rather than ``state[names[i]]['slot']``.
     Internal: the optimizer classes and fastoptim.functional build plans.
     """
-    def __init__(self, rule: str, params: list, states: list, groups: list, steps: numpy.ndarray, names: list) -> None:
+    def __init__(self, rule: str, params: list, states: list, groups: list, steps: numpy.ndarray, names: list, slot_labels: collections.abc.Sequence[str] = []) -> None:
         ...
     def __len__(self) -> int:
         ...

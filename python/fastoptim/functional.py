@@ -9,7 +9,6 @@ being taken (for bias corrections, lr decay and Momentum's first step).
 
 from __future__ import annotations
 
-import re
 from typing import Optional, Sequence
 
 import numpy as np
@@ -57,20 +56,11 @@ def _run(spec: RuleSpec, hyper: dict, params, grads, states: dict, step: int) ->
         else:
             columns.append(_as_list(slot + "s", arg, n))
     per_tensor = [[col[i] for col in columns] for i in range(n)]
-    try:
-        plan = _core.Plan(spec.name, params, per_tensor, [0] * n,
-                          np.full(n, step - 1, dtype=np.int64), [str(i) for i in range(n)])
-        plan.step(grads, [spec.pack(h)])
-    except (TypeError, ValueError) as e:
-        # The plan names a buffer as the classes' state does (state[1]['exp_avg']);
-        # here it is an argument of the call (exp_avgs[1]).
-        msg = _STATE_LABEL.sub(lambda m: f"{m.group(2)}s[{m.group(1)}]", str(e))
-        if msg == str(e):
-            raise
-        raise type(e)(msg) from None
-
-
-_STATE_LABEL = re.compile(r"state\[(\d+)\]\['(\w+)'\]")
+    # Errors name a buffer by the argument it came in (exp_avgs[1]).
+    plan = _core.Plan(spec.name, params, per_tensor, [0] * n,
+                      np.full(n, step - 1, dtype=np.int64), [str(i) for i in range(n)],
+                      [slot + "s" for slot in spec.slots] + [""] * (3 - len(spec.slots)))
+    plan.step(grads, [spec.pack(h)])
 
 
 def sgd_(params: Arrays, grads: Arrays, *, lr: float = 0.01, weight_decay: float = 0.0,
