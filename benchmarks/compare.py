@@ -869,7 +869,7 @@ def _rounds(text: str) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, fewer rounds (< 1 min)")
+    ap.add_argument("--quick", action="store_true", help="small sizes, fewer rounds (about 2 min)")
     ap.add_argument("--out", type=Path, default=HERE / "results", help="output directory")
     ap.add_argument("--rounds", type=_rounds, default=None,
                     help="interleaved rounds per config, at least 2 (default 15; 3 with --quick)")

@@ -107,8 +107,7 @@ class Plan {
     const std::size_t n = params.size();
     if (states.size() != n || groups.size() != n || names.size() != n)
       throw py::value_error("params, states, groups and names must have the same length");
-    if (!slot_labels_.empty() && slot_labels_.size() != 3)
-      throw py::value_error("slot_labels must be empty or hold 3 names");
+    if (slot_labels_.size() > 3) throw py::value_error("slot_labels holds at most 3 names");
     if (!(steps.dtype().kind() == 'i' && steps.itemsize() == 8 && steps.ndim() == 1 &&
           static_cast<std::size_t>(steps.shape(0)) == n && c_contiguous(steps.ptr()) &&
           writeable(steps.ptr()) && aligned(steps.ptr())))
@@ -380,11 +379,11 @@ class Plan {
     if (!writeable(obj)) throw py::value_error(b.label + " has become read-only");
   }
 
-  // How errors name tensor i's state slot k: state[name]['exp_avg'] (the
-  // classes' state), or slot_labels[k][name] (functional's exp_avgs[1]).
+  // How errors name tensor i's state slot k: slot_labels[k][name] where given
+  // (functional's exp_avgs[1]), else state[name]['exp_avg'] (the classes' state).
   std::string slot_label(std::size_t i, int k) const {
-    if (!slot_labels_.empty()) return label(slot_labels_[static_cast<std::size_t>(k)].c_str(),
-                                            names_[i]);
+    const auto j = static_cast<std::size_t>(k);
+    if (j < slot_labels_.size()) return label(slot_labels_[j].c_str(), names_[i]);
     return label("state", names_[i]) + "['" + slot_name(rule_, k) + "']";
   }
 
@@ -451,7 +450,7 @@ Plan(rule, params, states, groups, steps, names, slot_labels=[]). ``rule`` is on
 buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
 index of its hyperparameter set; ``steps`` an int64 array of step counts,
 incremented by each step; ``names[i]`` is how error messages name tensor i;
-``slot_labels``, if given, names state slot k of tensor i
+``slot_labels[k]``, where given, names state slot k of tensor i
 ``slot_labels[k][names[i]]`` in errors rather than ``state[names[i]]['slot']``.
 Internal: the optimizer classes and fastoptim.functional build plans.
 )doc")

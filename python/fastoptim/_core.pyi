@@ -15,7 +15,7 @@ class Plan:
     buffers (None where unused) in the rule's slot order; ``groups[i]`` is the
     index of its hyperparameter set; ``steps`` an int64 array of step counts,
     incremented by each step; ``names[i]`` is how error messages name tensor i;
-    ``slot_labels``, if given, names state slot k of tensor i
+    ``slot_labels[k]``, where given, names state slot k of tensor i
     ``slot_labels[k][names[i]]`` in errors rather than ``state[names[i]]['slot']``.
     Internal: the optimizer classes and fastoptim.functional build plans.
     """

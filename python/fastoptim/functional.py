@@ -59,7 +59,7 @@ def _run(spec: RuleSpec, hyper: dict, params, grads, states: dict, step: int) ->
     # Errors name a buffer by the argument it came in (exp_avgs[1]).
     plan = _core.Plan(spec.name, params, per_tensor, [0] * n,
                       np.full(n, step - 1, dtype=np.int64), [str(i) for i in range(n)],
-                      [slot + "s" for slot in spec.slots] + [""] * (3 - len(spec.slots)))
+                      [slot + "s" for slot in spec.slots])
     plan.step(grads, [spec.pack(h)])
 
 
