@@ -154,10 +154,11 @@ def test_demo_progress_bar(tmp_path, capsys):
     assert not (tmp_path / "optimizers.png").exists()
 
 
-def test_module_entry_point(tmp_path):
+@pytest.mark.parametrize("module", ["fastoptim", "fastoptim.cli"])
+def test_module_entry_point(module, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(Path(fastoptim.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, "-m", "fastoptim.cli", "list"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", module, "list"], capture_output=True,
                           text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == "trajectories"

@@ -85,6 +85,20 @@ def test_activation_values():
     np.testing.assert_allclose(nn.Tanh().forward(x), np.tanh(x))
 
 
+def test_relu_keeps_nan_as_torch_does():
+    # A NaN weight must not turn into a finite loss (the learning-rate
+    # experiment's divergence check reads it).
+    x = np.array([[np.nan, -1.0, 2.0]], np.float32)
+    y = nn.ReLU().forward(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, [[np.nan, 0, 2]])
+
+
+def test_dropout_refuses_integer_input():
+    with pytest.raises(TypeError, match="x must be a floating-point array"):
+        nn.Dropout(0.5, seed=0).forward(np.ones((2, 3), np.int64))
+
+
 def test_batchnorm_train_gradients(rng):
     gamma, beta = rng.standard_normal(4) + 1, rng.standard_normal(4)
     x = rng.standard_normal((8, 4)) * 3 + 2
@@ -110,6 +124,40 @@ def test_batchnorm_eval_gradients(rng):
     # Evaluation mode is affine per feature: dy/dx = gamma / sqrt(var + eps).
     numeric = numerical_grad(lambda: float(np.sum(w * make().forward(x, train=False))), x)
     assert_close(numeric, w * gamma / np.sqrt(bn.running_var + bn.eps))
+    # backward() after an evaluation forward is that affine map's gradient
+    # (it used to reuse the last training batch's statistics).
+    check_layer(make, x, params=[(gamma, "dgamma"), (beta, "dbeta")], train=False)
+
+
+def test_batchnorm_backward_before_forward_is_refused():
+    bn = nn.BatchNorm(np.ones(3), np.zeros(3))
+    with pytest.raises(RuntimeError, match="before forward"):
+        bn.backward(np.ones((2, 3)))
+
+
+def test_batchnorm_refuses_one_sample_batches_and_bad_shapes():
+    bn = nn.BatchNorm(np.ones(3), np.zeros(3))
+    with pytest.raises(ValueError, match="more than 1 sample"):
+        bn.forward(np.ones((1, 3)))
+    np.testing.assert_array_equal(bn.running_mean, 0)   # nothing half-updated
+    np.testing.assert_array_equal(bn.running_var, 0)
+    bn.forward(np.ones((1, 3)), train=False)            # evaluation takes any batch
+    for shape in [(4, 2), (4,), (2, 3, 1)]:
+        with pytest.raises(ValueError, match=r"x must have shape \(batch, 3\)"):
+            bn.forward(np.ones(shape))
+
+
+def test_batchnorm_running_stats_follow_the_book():
+    # The course book's layer: running statistics start at 0 and move by
+    # 1 - momentum toward the batch's mean and biased variance.
+    x = np.array([[1.0, 2.0], [3.0, 6.0], [5.0, 4.0]])
+    bn = nn.BatchNorm(np.ones(2), np.zeros(2), momentum=0.9)
+    np.testing.assert_array_equal(bn.running_var, 0)
+    bn.forward(x)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(bn.running_var, 0.1 * x.var(axis=0))
+    bn.forward(x)
+    np.testing.assert_allclose(bn.running_var, (0.9 * 0.1 + 0.1) * x.var(axis=0))
 
 
 def test_batchnorm_normalizes_and_tracks_running_stats(rng):

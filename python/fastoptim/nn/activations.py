@@ -8,11 +8,12 @@ __all__ = ["ReLU", "Sigmoid", "Tanh"]
 
 
 class ReLU:
-    """``max(x, 0)``; the gradient at exactly 0 is taken as 0."""
+    """``max(x, 0)``; NaN stays NaN (as in torch); the gradient at exactly 0
+    (and at NaN) is taken as 0."""
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
         self._mask = x > 0
-        return np.where(self._mask, x, 0).astype(x.dtype, copy=False)
+        return np.maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return np.where(self._mask, dout, 0).astype(dout.dtype, copy=False)

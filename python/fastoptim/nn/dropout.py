@@ -33,6 +33,8 @@ class Dropout:
         self.mask = None
 
     def forward(self, x: np.ndarray, train: bool = True) -> np.ndarray:
+        if not np.issubdtype(x.dtype, np.floating):
+            raise TypeError(f"x must be a floating-point array, got dtype {x.dtype}")
         if not train or self.ratio == 0:
             self.mask = None
             return x
