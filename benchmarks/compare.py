@@ -507,7 +507,7 @@ def bench_overheads(rounds: int) -> Dict:
         opt._memo = None
         opt.step(grads)
     out["opt_step_checked_1x64_ns"] = per_call(checked)
-    hyp = opt._hypers()
+    hyp, _ = opt._hypers()
     out["plan_step_1x64_ns"] = per_call(lambda: opt._plan.step(grads, hyp))
     ps = [np.zeros(1, np.float32) for _ in range(100)]
     gs = [np.ones(1, np.float32) for _ in range(100)]

@@ -391,8 +391,71 @@ def test_newer_format_version_is_refused(tmp_path):
     header["version"] = FORMAT_VERSION + 1
     with open(path, "w+b") as f:
         C._write_archive(f, json.dumps(header).encode(), arrays)
-    with pytest.raises(ValueError, match=r"format version 2.*upgrade fastoptim"):
+    with pytest.raises(ValueError,
+                       match=rf"format version {FORMAT_VERSION + 1}.*upgrade fastoptim"):
         load(path)
+
+
+def _rewrite_header(path, edit):
+    import json
+    from fastoptim import checkpoint as C
+
+    with zipfile.ZipFile(path) as zf:
+        header = json.loads(zf.read("header.json"))
+        arrays = {k: np.load(zf.open(k + ".npy")) for k in header["arrays"]}
+    edit(header)
+    with open(path, "w+b") as f:
+        C._write_archive(f, json.dumps(header).encode(), arrays)
+
+
+def test_group_entries_come_back_as_they_were_saved(tmp_path):
+    # README: keys a user or a schedule keeps in a group are saved with the
+    # state. JSON alone would turn a tuple into a list and int keys into str.
+    params = make_params()
+    opt = fo.Adam(params, lr=0.01)
+    extra = {"milestones": [10, 20], "window": (3, 4), "names": {1: "a", (2, 3): [4]},
+             "tricky": {"__tuple__": 1}, "nested": [{"__items__": (5,)}, (6, [7])],
+             "note": "x", "flag": True, "none": None}
+    opt.param_groups[0].update(extra)
+    path = tmp_path / "c.npz"
+    save(path, params, opt)
+    opt2 = fo.Adam(make_params(1))
+    load(path, None, opt2)
+    group = opt2.param_groups[0]
+    for k, v in extra.items():
+        assert group[k] == v and type(group[k]) is type(v), k
+    assert group["names"][(2, 3)] == [4] and type(group["nested"][1]) is tuple
+    assert group["betas"] == opt.param_groups[0]["betas"]
+    assert type(group["betas"]) is type(opt.param_groups[0]["betas"])
+
+
+def test_version_1_checkpoints_still_load(tmp_path):
+    # Version 1 stored each group as plain JSON (betas as a list).
+    params = make_params()
+    opt = fo.Adam(params, lr=0.01, betas=(0.8, 0.9))
+    opt.step(grads_for(params, 1))
+    path = tmp_path / "c.npz"
+    save(path, params, opt)
+
+    def to_v1(header):
+        header["version"] = 1
+        for g in header["optimizer"]["param_groups"]:
+            g["betas"] = g["betas"]["__tuple__"]
+    _rewrite_header(path, to_v1)
+    opt2 = fo.Adam(make_params(1))
+    ck = load(path, None, opt2)
+    assert ck.version == 1
+    assert opt2.param_groups[0]["betas"] == (0.8, 0.9)
+    assert_same_state(opt.state_dict(), opt2.state_dict())
+
+
+def test_save_to_a_directory_is_refused_before_writing(tmp_path):
+    params = make_params()
+    opt = fo.Adam(params)
+    (tmp_path / "d").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        save(tmp_path / "d", params, opt)
+    assert os.listdir(tmp_path) == ["d"] and os.listdir(tmp_path / "d") == []
 
 
 # -- crash safety -----------------------------------------------------------------

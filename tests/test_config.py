@@ -53,9 +53,10 @@ def test_env_num_threads():
     r = _run("import fastoptim as fo; print(fo.get_num_threads())", FASTOPTIM_NUM_THREADS="1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "1"
-    r = _run("import fastoptim", FASTOPTIM_NUM_THREADS="many")
-    assert r.returncode != 0
-    assert "FASTOPTIM_NUM_THREADS='many'" in r.stderr
+    for bad in ("many", "0", "5000"):
+        r = _run("import fastoptim", FASTOPTIM_NUM_THREADS=bad)
+        assert r.returncode != 0
+        assert f"FASTOPTIM_NUM_THREADS='{bad}' is not an integer from 1 to 4096" in r.stderr
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")

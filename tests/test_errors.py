@@ -196,7 +196,7 @@ def test_plan_refuses_a_state_slot_the_settings_need(missing, hypers):
     from fastoptim import _core
     p = np.ones(8, np.float32)
     opt = fo.Adam([np.ones(8, np.float32)], **hypers)
-    packed = opt._hypers()
+    packed, _ = opt._hypers()
     slots = [np.zeros(8, np.float32) for _ in range(3)]
     slots[missing] = None
     if missing == 1:
@@ -218,7 +218,7 @@ def test_plan_takes_packed_floats_and_bools_only(index, value, kind):
     # re-enter a step on this thread); the optimizers always pack these.
     from fastoptim import _core
     p = np.ones(8, np.float32)
-    packed = list(fo.Adam([np.ones(8, np.float32)])._hypers()[0])
+    packed = list(fo.Adam([np.ones(8, np.float32)])._hypers()[0][0])
     packed[index] = value
     steps = np.zeros(1, np.int64)
     plan = _core.Plan("adam", [p], [[np.zeros(8, np.float32), np.zeros(8, np.float32)]], [0],
@@ -482,3 +482,42 @@ def test_overflow_is_judged_by_each_params_type_and_step():
     with pytest.raises(ValueError, match=r"params\[1\] is float32"):
         fo.functional.sgd_(ps, [np.ones(2), np.ones(2, np.float32)], lr=1e39)
     assert all((p == 1).all() for p in ps)  # float64 params[0] untouched too
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fo.Adam([np.zeros(3)], lr=10**400),
+    lambda: fo.Adam([np.zeros(3)], betas=(10**400, 0.9)),
+    lambda: fo.functional.sgd_([np.zeros(3)], [np.ones(3)], lr=10**400),
+])
+def test_an_int_beyond_any_float_is_a_value_error_naming_it(make):
+    with pytest.raises(ValueError, match=r"(lr|betas\[0\]) must be finite, got an int too large"):
+        make()
+
+
+@pytest.mark.parametrize("step", [2**62 + 1, 2**63, 2**64])
+def test_functional_step_beyond_the_int64_counter_is_refused(step):
+    p = np.zeros(3)
+    with pytest.raises(ValueError, match=r"step must be in \[1, 2\*\*62\]"):
+        fo.functional.adam_([p], [np.ones(3)], [np.zeros(3)], [np.zeros(3)], step=step)
+    with pytest.raises(ValueError, match=r"step must be in \[1, 2\*\*62\]"):
+        fo.functional.momentum_([p], [np.ones(3)], [np.zeros(3)], step=step, lr=0.1,
+                                momentum=0.9)
+    assert np.all(p == 0)
+
+
+@pytest.mark.parametrize("n", [0, 4097, 2**31, 2**64])
+def test_set_num_threads_out_of_range(n):
+    before = fo.get_num_threads()
+    with pytest.raises(ValueError, match=f"n must be between 1 and 4096, got {n}"):
+        fo.set_num_threads(n)
+    assert fo.get_num_threads() == before
+
+
+@pytest.mark.parametrize("key,value", [("params", 5), ("param_names", 5)])
+def test_load_state_dict_group_lists_of_the_wrong_type(key, value):
+    opt = fo.Adam({"w": np.zeros(3)})
+    sd = opt.state_dict()
+    sd["param_groups"][0][key] = value
+    with pytest.raises(TypeError, match=rf"state_dict\['param_groups'\]\[0\]\['{key}'\] must be "
+                                        "a list"):
+        opt.load_state_dict(sd)

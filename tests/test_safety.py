@@ -332,3 +332,97 @@ def test_an_optimizer_in_a_reference_cycle_through_its_groups_is_collected():
     del opt
     gc.collect()
     assert ref() is None
+
+
+def _state_keys(opt):
+    return [sorted(d) for d in opt.state_dict()["state"].values()]
+
+
+@pytest.mark.parametrize("cls,switch,slot", [(fo.Adam, {"amsgrad": True}, "max_exp_avg_sq"),
+                                             (fo.RMSProp, {"centered": True}, "grad_avg"),
+                                             (fo.RMSProp, {"momentum": 0.9}, "momentum_buffer")])
+def test_a_refused_step_adds_no_buffer_and_the_next_one_takes_the_switch(cls, switch, slot):
+    # Turning on a setting that needs a buffer, then a step refused for a bad
+    # grad, a bad setting in another group, or a param made read-only since:
+    # the buffer is not added, and once the input is fixed the step takes the
+    # switch as if the refused steps had never been tried.
+    def make():
+        ps = [np.linspace(-1, 1, 7), np.linspace(0, 2, 5)]
+        return ps, cls([{"params": [ps[0]]}, {"params": [ps[1]]}], lr=0.1)
+
+    grads = [np.full(7, 0.5), np.full(5, -0.25)]
+    ps, opt = make()
+    ref_ps, ref = make()
+    for o in (opt, ref):
+        o.step(grads)
+        o.param_groups[0].update(switch)
+    keys = _state_keys(opt)
+    assert slot not in keys[0]
+    with pytest.raises(ValueError, match="grads"):
+        opt.step([grads[0], np.ones(4)])
+    opt.param_groups[1]["lr"] = -1.0
+    with pytest.raises(ValueError, match=r"param_groups\[1\]\['lr'\]"):
+        opt.step(grads)
+    opt.param_groups[1]["lr"] = 0.1
+    ps[1].flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step(grads)
+    assert _state_keys(opt) == keys
+    ps[1].flags.writeable = True
+    for _ in range(2):
+        opt.step(grads)
+        ref.step(grads)
+    assert slot in _state_keys(opt)[0]
+    for a, b in zip(ps, ref_ps):
+        np.testing.assert_array_equal(a, b)
+    for i, d in ref.state.items():
+        for k, v in d.items():
+            np.testing.assert_array_equal(opt.state[i][k], v)
+
+
+def test_load_state_dict_refused_for_a_read_only_param_changes_nothing():
+    ps = [np.linspace(-1, 1, 6), np.ones(3)]
+    src = fo.Adam([np.linspace(-1, 1, 6), np.ones(3)], lr=0.5, amsgrad=True)
+    src.step([np.full(6, 0.3), np.full(3, 0.1)])
+    opt = fo.Adam(ps, lr=0.1)
+    opt.step([np.full(6, 0.2), np.full(3, 0.2)])
+    before = opt.state_dict()
+    ps[1].flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\[1\] is read-only"):
+        opt.load_state_dict(src.state_dict())
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]     # lr still 0.1, amsgrad off
+    assert _state_keys(opt) == [sorted(d) for d in before["state"].values()]
+    for i, d in before["state"].items():
+        for k, v in d.items():
+            np.testing.assert_array_equal(after["state"][i][k], v)
+    ps[1].flags.writeable = True
+    opt.load_state_dict(src.state_dict())                       # and it is not stuck
+    opt.step([np.full(6, 0.3), np.full(3, 0.1)])
+    assert opt.state[0]["step"] == 2 and "max_exp_avg_sq" in opt.state[0]
+
+
+def test_save_while_another_thread_steps_writes_one_moment(tmp_path):
+    # SGD with lr 1 and grad 1: after k steps the param is -k everywhere.
+    p = np.zeros(1 << 20)
+    opt = fo.SGD([p], lr=1.0)
+    g = [np.ones_like(p)]
+    stop = threading.Event()
+
+    def train():
+        while not stop.is_set():
+            opt.step(g)
+
+    t = threading.Thread(target=train)
+    t.start()
+    try:
+        for i in range(12):
+            path = tmp_path / f"c{i}.npz"
+            fo.save(path, None, opt)
+            ck = fo.load(path)
+            step = ck.optimizer_state["state"][0]["step"]
+            q = ck.params[0]
+            assert q.min() == q.max() == -step, f"checkpoint {i}: params of another step"
+    finally:
+        stop.set()
+        t.join()

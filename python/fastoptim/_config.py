@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import sys
 import warnings
+
+import numpy as np
 
 from . import _core
 from ._version import __version__
@@ -23,7 +26,7 @@ def _warn_bad_env() -> None:
     if not _core._env_threads_ok:
         warnings.warn(
             f"FASTOPTIM_NUM_THREADS={os.environ.get('FASTOPTIM_NUM_THREADS')!r} is not an "
-            f"integer >= 1; using {_core.get_num_threads()} threads",
+            f"integer from 1 to 4096; using {_core.get_num_threads()} threads",
             RuntimeWarning, stacklevel=3)
 
 
@@ -33,8 +36,11 @@ def set_num_threads(n: int) -> None:
     The default is ``$FASTOPTIM_NUM_THREADS`` if set, else the number of CPUs
     the process may run on (its affinity mask on Linux).
     """
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
+    n = int(n)
+    if not 1 <= n <= 4096:
+        raise ValueError(f"n must be between 1 and 4096, got {n}")
     _core.set_num_threads(n)
 
 

@@ -40,6 +40,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -59,7 +60,7 @@ from .optim.optimizer import Optimizer
 __all__ = ["save", "load", "Checkpoint", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "fastoptim-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: tuples and non-str dict keys in param groups round-trip
 
 PathLike = Union[str, "os.PathLike[str]"]
 Params = Union[Mapping[str, np.ndarray], Sequence[np.ndarray]]
@@ -136,6 +137,42 @@ def _json_value(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} {obj!r} is not a JSON value")
 
 
+# A group's entries (hyperparameters, and keys a user or a schedule keeps
+# there) come back as they went in: JSON lacks tuples and non-str dict keys,
+# so those (and dicts that could be mistaken for them) are tagged (version 2).
+_TUPLE, _ITEMS = "__tuple__", "__items__"
+
+
+def _encode_entry(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return {_TUPLE: [_encode_entry(x) for x in v]}
+    if isinstance(v, list):
+        return [_encode_entry(x) for x in v]
+    if isinstance(v, dict):
+        if all(type(k) is str for k in v) and _TUPLE not in v and _ITEMS not in v:
+            return {k: _encode_entry(x) for k, x in v.items()}
+        return {_ITEMS: [[_encode_entry(k), _encode_entry(x)] for k, x in v.items()]}
+    return v
+
+
+def _decode_entry(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_decode_entry(x) for x in v]
+    if isinstance(v, dict):
+        if len(v) == 1 and _TUPLE in v:
+            return tuple(_decode_entry(x) for x in v[_TUPLE])
+        if len(v) == 1 and _ITEMS in v:
+            return {_hashable(_decode_entry(k)): _decode_entry(x) for k, x in v[_ITEMS]}
+        return {k: _decode_entry(x) for k, x in v.items()}
+    return v
+
+
+def _hashable(k: Any) -> Any:
+    if isinstance(k, (list, dict)):
+        raise ValueError(f"a dict key in a parameter group decodes to a {type(k).__name__}")
+    return k
+
+
 def _check_optimizer(optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a fastoptim optimizer, got {type(optimizer).__name__}")
@@ -179,7 +216,8 @@ def _encode_optimizer(optimizer: Any, names: Optional[List[str]], arrays: List[n
     return {
         "class": type(optimizer).__name__,
         "defaults": dict(optimizer.defaults),
-        "param_groups": sd["param_groups"],
+        "param_groups": [{k: (v if k in ("params", "param_names") else _encode_entry(v))
+                          for k, v in g.items()} for g in sd["param_groups"]],
         "state": state,
     }
 
@@ -300,6 +338,10 @@ def save(path: PathLike, params: Optional[Params], optimizer: Optional[Optimizer
     renamed over ``path`` and the directory fsynced: at every moment ``path``
     holds either the previous complete checkpoint or the new one.
     Temporary files left by killed writers are removed by later saves.
+    ``optimizer``'s lock is held while the file is written, so a step from
+    another thread waits and the file holds params and state of one moment.
+    Each group's entries come back as they were saved (tuples, lists, dicts
+    with int keys), as long as they are JSON values inside.
 
     Raises:
         TypeError, ValueError: bad arguments (a ``path`` naming a directory
@@ -310,6 +352,19 @@ def save(path: PathLike, params: Optional[Params], optimizer: Optional[Optimizer
             ``path`` is left as it was and the temporary file is removed.
     """
     fspath = os.fsdecode(path)
+    if os.path.isdir(fspath):
+        raise ValueError(f"path {fspath!r} is a directory; name the checkpoint file")
+    if isinstance(optimizer, Optimizer):
+        # Another thread's step waits until the file is written: params and
+        # state are of one moment.
+        with optimizer._lock:
+            _save(fspath, params, optimizer, metadata)
+    else:
+        _save(fspath, params, optimizer, metadata)
+
+
+def _save(fspath: str, params: Optional[Params], optimizer: Optional[Optimizer],
+          metadata: Optional[Mapping[str, Any]]) -> None:
     if params is None:
         if optimizer is None:
             raise TypeError("save() needs params, an optimizer, or both")
@@ -431,7 +486,8 @@ def _read(fspath: str) -> Tuple[Dict[str, Any], Dict[str, np.ndarray]]:
     return header, members
 
 
-def _decode_optimizer(opt: Dict[str, Any], members: Dict[str, np.ndarray]) -> Dict[str, Any]:
+def _decode_optimizer(opt: Dict[str, Any], members: Dict[str, np.ndarray],
+                      version: int) -> Dict[str, Any]:
     state: Dict[int, Dict[str, Any]] = {}
     for i, d in opt["state"].items():
         entry: Dict[str, Any] = {"step": int(d["step"])}
@@ -441,9 +497,14 @@ def _decode_optimizer(opt: Dict[str, Any], members: Dict[str, np.ndarray]) -> Di
     groups = []
     for g in opt["param_groups"]:
         g = dict(g)
-        # JSON has no tuples: the only sequence-valued hyperparameter is a pair (betas).
         for k, v in g.items():
-            if k not in ("params", "param_names") and isinstance(v, list):
+            if k in ("params", "param_names"):
+                continue
+            if version >= 2:
+                g[k] = _decode_entry(v)
+            elif isinstance(v, list):
+                # Version 1 stored plain JSON: its one sequence-valued
+                # hyperparameter is a pair (betas).
                 g[k] = tuple(v)
         groups.append(g)
     return {"state": state, "param_groups": groups}
@@ -516,7 +577,8 @@ def load(path: PathLike, params: Optional[Params] = None,
         count = int(header["params"]["count"])
         saved = [members[f"p{i}"] for i in range(count)]
         opt_header = header.get("optimizer")
-        opt_state = _decode_optimizer(opt_header, members) if opt_header is not None else None
+        opt_state = (_decode_optimizer(opt_header, members, int(header["version"]))
+                     if opt_header is not None else None)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ValueError(f"{fspath!r} is not a valid fastoptim checkpoint: malformed header "
                          f"({type(e).__name__}: {e})") from None
@@ -536,18 +598,18 @@ def load(path: PathLike, params: Optional[Params] = None,
             params = dict(zip(onames, oarrays)) if onames is not None else oarrays
     if params is not None:
         targets = _check_targets(fspath, names, saved, params)
-    if optimizer is not None and opt_state is not None:
-        try:
-            optimizer.load_state_dict(opt_state)  # checks everything, then applies
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"cannot load {fspath!r} into this {type(optimizer).__name__}: "
-                          f"{e}") from None
-    if targets is not None:
-        for t, s in zip(targets, saved):
-            np.copyto(t, s)
-        out_arrays = targets
-    else:
-        out_arrays = saved
+    # Another thread's step waits until params and state are both restored.
+    with optimizer._lock if optimizer is not None else contextlib.nullcontext():
+        if optimizer is not None and opt_state is not None:
+            try:
+                optimizer.load_state_dict(opt_state)  # checks everything, then applies
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"cannot load {fspath!r} into this {type(optimizer).__name__}: "
+                              f"{e}") from None
+        if targets is not None:
+            for t, s in zip(targets, saved):
+                np.copyto(t, s)
+    out_arrays = targets if targets is not None else saved
     out_params: Union[Dict[str, np.ndarray], List[np.ndarray]] = (
         dict(zip(names, out_arrays)) if names is not None else list(out_arrays))
     return Checkpoint(

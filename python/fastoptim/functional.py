@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import _core
+from .optim.optimizer import _MAX_STEP
 from .optim._rules import (ADAGRAD_SPEC, ADAM_SPEC, ADAMW_SPEC, MOMENTUM_SPEC, RMSPROP_SPEC,
                            SGD_SPEC, RuleSpec)
 
@@ -33,8 +34,9 @@ def _as_list(name: str, seq, n: Optional[int]) -> list:
 def _step_number(step) -> int:
     if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
         raise TypeError(f"step must be an int, got {type(step).__name__}")
-    if step < 1:
-        raise ValueError(f"step must be >= 1 (the number of the step being taken), got {step}")
+    if not 1 <= step <= _MAX_STEP:
+        raise ValueError(f"step must be in [1, 2**62] (the number of the step being taken), "
+                         f"got {step}")
     return int(step)
 
 

@@ -12,7 +12,11 @@ def real(name: str, value, *, low=None, high=None, low_open=False, high_open=Fal
     """Return ``value`` as a finite float in the given range, or raise naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int beyond any float
+        raise ValueError(f"{name} must be finite, got an int too large for a float") \
+            from None
     if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x!r}")
     if low is not None and (x <= low if low_open else x < low):

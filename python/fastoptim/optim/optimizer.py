@@ -187,8 +187,8 @@ class Optimizer:
         self._raw: List[Optional[tuple]] = [None] * len(groups)  # see _hypers
         self._memo = None
         for gi, h in enumerate(checked):
-            self._ensure_slots(gi, h)
-        self._rebuild_plan()
+            self._state = self._with_slots(self._state, gi, h)
+        self._plan = self._new_plan(self._state)
         if self._pending_state is not None:
             pending, self._pending_state = self._pending_state, None
             try:
@@ -295,23 +295,31 @@ class Optimizer:
         _core.Plan(self._spec.name, list(arrays), [[] for _ in arrays], group_of,
                    np.zeros(len(arrays), np.int64), names)
 
-    def _ensure_slots(self, gi: int, hyper: Hyper) -> bool:
-        """Allocate state buffers this group's settings need; True if any was new."""
-        added = False
+    def _with_slots(self, state: list, gi: int, hyper: Hyper) -> list:
+        """``state`` with the buffers this group's settings need allocated.
+
+        The same table when nothing is missing; else a new table (rows
+        copied) holding new buffers at their initial values, so nothing
+        live changes until the caller installs it with a plan built on it.
+        """
         needed = self._spec.needed(hyper)
+        if not any(needed):
+            return state
+        copied = False
         for i, g in enumerate(self._group_of):
             if g != gi:
                 continue
             for k, need in enumerate(needed):
-                if need and self._state[i][k] is None:
-                    self._state[i][k] = self._spec.new_buffer(self._spec.slots[k],
-                                                              self._arrays[i], hyper)
-                    added = True
-        return added
+                if need and state[i][k] is None:
+                    if not copied:
+                        state, copied = [list(row) for row in state], True
+                    state[i][k] = self._spec.new_buffer(self._spec.slots[k], self._arrays[i],
+                                                        hyper)
+        return state
 
-    def _rebuild_plan(self) -> None:
-        self._plan = _core.Plan(self._spec.name, self._arrays, self._state, self._group_of,
-                                self._steps, self._names)
+    def _new_plan(self, state: list) -> _core.Plan:
+        return _core.Plan(self._spec.name, self._arrays, state, self._group_of, self._steps,
+                          self._names)
 
     def _require_bound(self, what: str) -> None:
         if self._plan is None:
@@ -322,9 +330,15 @@ class Optimizer:
 
     # -- stepping ------------------------------------------------------------
 
-    def _hypers(self) -> list:
-        """The packed hyperparameters of every group, validated when they changed."""
+    def _hypers(self) -> tuple[list, Optional[tuple]]:
+        """The packed hyperparameters of every group, validated when they changed.
+
+        Also returns None, or ``(state, plan)`` when a setting needs buffers
+        the bound plan lacks: the caller installs them once its step has
+        been accepted, so a refused step adds no buffer.
+        """
         out = []
+        state = self._state
         get = self._get_hypers
         groups = self.param_groups  # read once: another thread may assign a new list
         multi = len(groups) > 1
@@ -357,11 +371,12 @@ class Optimizer:
                 # remembered for the one-call step) is what was checked.
                 source = dict(zip(self._hyper_keys, values)) if values is not None else group
                 h = self._spec.check(source, f"param_groups[{gi}]" if multi else "")
-                if self._ensure_slots(gi, h):
-                    self._rebuild_plan()
+                state = self._with_slots(state, gi, h)
                 self._packed[gi] = self._spec.pack(h)
             self._raw[gi] = (key, values if immutable else None)
             out.append(self._packed[gi])
+        # Checks the bound arrays again too (a param made read-only since).
+        pending = None if state is self._state else (state, self._new_plan(state))
         # Let the plan take the next steps in one call while the groups, their
         # dicts and their (immutable) value objects stay the very same ones.
         seen = tuple(raw[1] if raw is not None else None for raw in self._raw)
@@ -371,7 +386,7 @@ class Optimizer:
             self._memo = (groups, tuple(groups), self._hyper_keys, seen, tuple(out), grad_keys)
         else:
             self._memo = None
-        return out
+        return out, pending
 
     def _check_group_params(self, groups: list) -> None:
         """Refuse a group whose "params" no longer lists the arrays bound to it."""
@@ -449,14 +464,23 @@ class Optimizer:
             else:
                 self._require_bound("step()")
             glist = self._grad_list(grads)
-            # _hypers() may rebuild the plan (a setting that needs a new buffer).
-            hypers = self._hypers()
-            plan = self._plan
-            assert plan is not None  # bound above; _hypers only ever replaces it
+            try:
+                hypers, pending = self._hypers()
+                # A setting that needs a new buffer comes with a new plan, taken
+                # on only if this step is accepted.
+                plan = self._plan if pending is None else pending[1]
+                assert plan is not None  # bound above
+                applied = plan.step(glist, hypers, skip)
+            except BaseException:
+                # Validate everything afresh next time: a group recorded as
+                # checked above may need the buffers just discarded.
+                self._raw = [None] * len(self._raw)
+                self._memo = None
+                raise
+            if pending is not None:
+                self._state, self._plan = pending
             if not skip:
-                plan.step(glist, hypers)
                 return None
-            applied = plan.step(glist, hypers, True)
             if not applied:
                 self.skipped_steps += 1
             return applied
@@ -577,11 +601,17 @@ class Optimizer:
         entries: List[Dict[str, Any]] = []
         start = 0
         for gi, (g, mine) in enumerate(zip(groups, self.param_groups)):
-            ids = list(g.get("params", []))
+            ids = g.get("params", [])
+            if not isinstance(ids, (list, tuple)):
+                raise TypeError(f"state_dict['param_groups'][{gi}]['params'] must be a list of "
+                                f"parameter indices, got {type(ids).__name__}")
             if len(ids) != len(mine["params"]):
                 raise ValueError(f"state_dict['param_groups'][{gi}] has {len(ids)} parameters, "
                                  f"the optimizer's group has {len(mine['params'])}")
             names = g.get("param_names")
+            if names is not None and not isinstance(names, (list, tuple)):
+                raise TypeError(f"state_dict['param_groups'][{gi}]['param_names'] must be a list "
+                                f"of names, got {type(names).__name__}")
             if names is not None and self._keys is not None:
                 if list(names) != list(self._keys[start:start + len(ids)]):
                     raise ValueError(f"state_dict['param_groups'][{gi}] is for parameters "
@@ -638,6 +668,18 @@ class Optimizer:
                                      "hyperparameters need after step 0")
             loaded[i] = {"step": int(step), **bufs}
 
+        # The state table the loaded state needs (new buffers where a buffer
+        # is loaded or needed and none is bound yet) and its plan, which
+        # checks the bound arrays again, before anything changes.
+        state = [list(row) for row in self._state]
+        for i in range(n):
+            for k, name in enumerate(self._spec.slots):
+                if name in loaded.get(i, ()) and state[i][k] is None:
+                    state[i][k] = empty_like_aligned(self._arrays[i])
+        for gi, h in enumerate(new_hypers):
+            state = self._with_slots(state, gi, h)
+        plan = self._new_plan(state)
+
         # Everything checked: apply.
         for entry, mine in zip(entries, self.param_groups):
             # Keys a user or a schedule keeps in a group ("initial_lr") come
@@ -648,19 +690,17 @@ class Optimizer:
             self._steps[i] = d["step"]
             hyper = new_hypers[self._group_of[i]]
             for k, name in enumerate(self._spec.slots):
-                buf = self._state[i][k]
+                buf = state[i][k]
                 if name in d:
-                    if buf is None:
-                        buf = self._state[i][k] = empty_like_aligned(self._arrays[i])
+                    assert buf is not None  # allocated above
                     np.copyto(buf, d[name])
                 elif buf is not None:
                     buf.fill(self._spec.initial(name, hyper))
-        for gi, h in enumerate(new_hypers):
-            self._ensure_slots(gi, h)
+        self._state = state
+        self._plan = plan
         self._packed = [None] * len(self.param_groups)
         self._raw = [None] * len(self.param_groups)
         self._memo = None
-        self._rebuild_plan()
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
