@@ -123,6 +123,72 @@ def test_usage_errors_exit_2(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.fixture
+def no_work(monkeypatch):
+    """The experiments' first steps of work fail the test: a refusal must come before them."""
+    import importlib
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the experiment started working before refusing its arguments")
+
+    for mod in ("trajectories", "learning_rate", "optimizers", "batchnorm", "tuning"):
+        mod = importlib.import_module(f"fastoptim.experiments.{mod}")
+        for attr in ("load", "_split", "rng_from", "seed_pair", "_run_paths", "save"):
+            if hasattr(mod, attr):
+                monkeypatch.setattr(mod, attr, refuse)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "optimizers", "--set", "lr=0.1", "--set", "iterations=2"],
+     "lr must be a dict of optimizer name to learning rate, e.g. {'SGD': 0.1}, got float 0.1"),
+    (["run", "trajectories", "--set", "steps=abc"], "steps must be a positive int, got str 'abc'"),
+    (["run", "learning_rate", "--set", "iterations=1e2"],
+     "iterations must be a positive int, got float 100.0"),
+    (["run", "batchnorm", "--set", "n_scales=0"], "n_scales must be a positive int, got 0"),
+    (["run", "optimizers", "--set", "dtype='float16'", "--set", "iterations=2"],
+     "dtype must be float32 or float64, got float16"),
+    (["run", "trajectories", "--set", "steps=-1"], "steps must be a positive int, got -1"),
+    (["run", "learning_rate", "--set", "iterations=0"], "iterations must be a positive int, got 0"),
+    (["run", "tuning", "--set", "trials=0"], "trials must be a positive int, got 0"),
+    (["run", "optimizers", "--set", "names=Adam"],
+     "names must be a sequence of optimizer names, e.g. names=['Adam'], got str 'Adam'"),
+    (["run", "optimizers", "--set", "names=['Adam', 'AdamW']"],
+     "names: unknown optimizer 'AdamW'; choose from SGD"),
+    (["run", "saddle", "--set", "start=(1, 2, 3)"], "start must be a pair of numbers (x, y)"),
+])
+def test_bad_set_values_exit_1_without_traceback(argv, message, capsys, no_work, tmp_path):
+    assert main(argv + ["--out", str(tmp_path / "figs")]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"fastoptim: error: {message}") and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert not (tmp_path / "figs").exists()
+
+
+@pytest.mark.parametrize("command", [["run", "tuning"], ["run", "trajectories"], ["demo"]])
+def test_out_that_is_a_file_fails_before_the_run(command, capsys, no_work, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    extra = ["--no-progress"] if command == ["demo"] else []
+    assert main(command + ["--out", str(afile)] + extra) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fastoptim: error: out must be a folder for the figure, but ")
+    assert "exists and is not a directory" in err and "Traceback" not in err
+    assert afile.read_text() == "keep"
+
+
+def test_bad_set_value_in_a_process(tmp_path):
+    # The real command (no guard): exit status 1, one line on stderr, no traceback.
+    (tmp_path / "afile").write_text("")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(fastoptim.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    for args in (["--set", "steps=abc"], ["--out", "afile"]):
+        proc = subprocess.run([sys.executable, "-m", "fastoptim.cli", "run", "trajectories", *args],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert proc.stderr.startswith("fastoptim: error: ") and proc.stderr.count("\n") == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
 def test_missing_mnist_file_is_named(tmp_path, capsys):
     (tmp_path / "train-images-idx3-ubyte").write_bytes(b"")
     assert main(["run", "optimizers", "--data", str(tmp_path), "--no-figure"]) == 1

@@ -1,6 +1,8 @@
 """Each experiment at reduced size: the lecture's claim, checked on the numbers."""
 
 import concurrent.futures as cf
+import re
+import time
 
 import numpy as np
 import pytest
@@ -243,3 +245,294 @@ def test_figure_titles_follow_the_arguments(monkeypatch, tmp_path):
     assert "started at (0.5, 0.01)" in titles[0]
     assert "3-layer ReLU MLP" in titles[1]
     assert "a 2-layer MLP" in titles[2]
+
+
+# --- Argument checks: every bad argument is refused, naming it, before any work. ---
+
+class WorkStarted(Exception):
+    """Raised by the guard below: the experiment got past its checks."""
+
+
+_MODULES = ("trajectories", "learning_rate", "optimizers", "activations", "initialization",
+            "batchnorm", "overfitting", "tuning")
+#: Each experiment's first steps of real work (data, randomness, networks, files).
+_WORK = ("load", "_split", "rng_from", "seed_pair", "_run_paths", "make_optimizer", "MLP",
+         "train_iterations", "train_epochs", "new_figure", "save")
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Any step of real work raises WorkStarted: a refusal must come before it."""
+    import importlib
+
+    def refuse(*args, **kwargs):
+        raise WorkStarted
+
+    for mod_name in _MODULES:
+        mod = importlib.import_module(f"fastoptim.experiments.{mod_name}")
+        for attr in _WORK:
+            if hasattr(mod, attr):
+                monkeypatch.setattr(mod, attr, refuse)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("trajectories", {}), ("saddle", dict(steps=np.int64(3), start=np.array([1.0, 2.0]))),
+    ("learning_rate", dict(rates=[1, 0.5], hidden=[], batch_size=np.int32(4))),
+    ("optimizers", dict(names=["Adam"], lr={"Adam": 1}, dtype="float32", hidden=np.array([5]))),
+    ("activations", dict(configs=[("a", "relu", 0), ("b", "tanh", "He")], bins=1)),
+    ("zero_init", dict(hidden=(1,), activation="tanh")),
+    ("initializers", dict(choices={"x": 0.5, "y": "zeros"}, lr=1)),
+    ("batchnorm", dict(scales=[1], n_train=2, batch_size=2)),
+    ("overfitting", dict(regularizers={"p": {}, "d": {"dropout": 0, "weight_decay": 0}},
+                         optimizer="Adam", n_train=1, epochs=1)),
+    ("tuning", dict(n_samples=2, val_fraction=0.5, show_best=0, lr_range=[-3, -2.5])),
+])
+def test_valid_arguments_pass_the_checks(name, kwargs, no_work, tmp_path):
+    # The positive control of the refusals below: these reach the work.
+    with pytest.raises(WorkStarted):
+        ex.EXPERIMENTS[name](out=tmp_path / "new" / "folder", seed=np.int64(1), **kwargs)
+
+
+_INT_ARGS = {
+    "trajectories": ["steps"], "saddle": ["steps"],
+    "learning_rate": ["iterations", "batch_size"], "optimizers": ["iterations", "batch_size"],
+    "activations": ["samples", "units", "layers", "bins"],
+    "zero_init": ["iterations", "batch_size"], "initializers": ["iterations", "batch_size"],
+    "batchnorm": ["n_train", "n_scales", "epochs", "batch_size"],
+    "overfitting": ["n_train", "epochs", "batch_size"],
+    "tuning": ["trials", "n_samples", "epochs", "batch_size"],
+}
+
+
+@pytest.mark.parametrize("name, arg", [(n, a) for n, args in _INT_ARGS.items() for a in args])
+def test_int_arguments_refused(name, arg, no_work):
+    run = ex.EXPERIMENTS[name]
+    low = 2 if (name, arg) in {("batchnorm", "n_train"), ("batchnorm", "batch_size"),
+                               ("tuning", "n_samples")} else 1
+    for bad in (low - 1, -5):
+        with pytest.raises(ValueError, match=rf"^{arg} must be (a positive int|an int >= 2), "
+                                             rf"got {bad}$"):
+            run(**{arg: bad})
+    for bad, shown in ((2.0, "float 2.0"), (1e2, "float 100.0"), ("abc", "str 'abc'"),
+                       (True, "bool True"), (None, "NoneType None"), ((3,), "tuple (3,)")):
+        with pytest.raises(TypeError, match=rf"^{arg} must be .*int.*, got {re.escape(shown)}$"):
+            run(**{arg: bad})
+
+
+_HIDDEN = ["learning_rate", "optimizers", "zero_init", "initializers", "batchnorm",
+           "overfitting", "tuning"]
+
+
+@pytest.mark.parametrize("name", _HIDDEN)
+@pytest.mark.parametrize("bad, error, words", [
+    (100, TypeError, "hidden must be a sequence of positive ints (units per hidden layer), "
+                     "e.g. hidden=(100, 100), got int 100"),
+    ("100", TypeError, "hidden must be a sequence of positive ints"),
+    ({100: 1}, TypeError, "hidden must be a sequence of positive ints"),
+    (np.ones((2, 2), int), TypeError, "hidden must be a sequence of positive ints (units per "
+                                      "hidden layer), got a 2-D array"),
+    ((100, 0), ValueError, "hidden[1] must be a positive int, got 0"),
+    ([100, 2.5], TypeError, "hidden[1] must be a positive int, got float 2.5"),
+])
+def test_hidden_refused(name, bad, error, words, no_work):
+    with pytest.raises(error) as e:
+        ex.EXPERIMENTS[name](hidden=bad)
+    assert words in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["zero_init", "batchnorm"])
+def test_hidden_needs_a_layer(name, no_work):
+    with pytest.raises(ValueError, match=r"hidden must have at least 1 layer"):
+        ex.EXPERIMENTS[name](hidden=())
+
+
+@pytest.mark.parametrize("name", ["zero_init", "initializers", "batchnorm", "overfitting"])
+@pytest.mark.parametrize("bad, error", [
+    (0, ValueError), (-0.1, ValueError), (float("inf"), ValueError), (float("nan"), ValueError),
+    ("0.1", TypeError), (True, TypeError), ({"SGD": 0.1}, TypeError)])
+def test_float_lr_refused(name, bad, error, no_work):
+    with pytest.raises(error, match=r"^lr must be a positive finite number, got "):
+        ex.EXPERIMENTS[name](lr=bad)
+
+
+@pytest.mark.parametrize("name", ["trajectories", "saddle", "optimizers"])
+@pytest.mark.parametrize("bad, error, words", [
+    (0.1, TypeError, "lr must be a dict of optimizer name to learning rate, e.g. {'SGD': 0.1}, "
+                     "got float 0.1"),
+    ([("SGD", 0.1)], TypeError, "lr must be a dict of optimizer name to learning rate"),
+    ({}, ValueError, "lr must not be empty"),
+    ({"adam": 0.1}, ValueError, "lr: unknown optimizer 'adam'; choose from SGD"),
+    ({1: 0.1}, TypeError, "lr must be a dict of optimizer name to learning rate"),
+    ({"SGD": 0}, ValueError, "lr['SGD'] must be a positive finite number, got 0"),
+    ({"Adam": float("nan")}, ValueError, "lr['Adam'] must be a positive finite number, got nan"),
+    ({"SGD": "0.1"}, TypeError, "lr['SGD'] must be a positive finite number, got str '0.1'"),
+])
+def test_optimizer_lr_dict_refused(name, bad, error, words, no_work):
+    with pytest.raises(error) as e:
+        ex.EXPERIMENTS[name](lr=bad)
+    assert words in str(e.value)
+
+
+_ALL = list(ex.EXPERIMENTS)
+_WITH_DATA = [n for n in _ALL if n not in ("trajectories", "saddle", "activations")]
+
+
+@pytest.mark.parametrize("name", _ALL)
+def test_seed_refused(name, no_work):
+    run = ex.EXPERIMENTS[name]
+    with pytest.raises(ValueError, match=r"^seed must be an int >= 0, .*got -1$"):
+        run(seed=-1)
+    for bad in (1.5, "0", True):
+        with pytest.raises(TypeError, match=r"^seed must be an int >= 0"):
+            run(seed=bad)
+
+
+@pytest.mark.parametrize("name", _WITH_DATA)
+def test_data_refused(name, no_work):
+    with pytest.raises(TypeError, match=r"^data must be a folder of MNIST IDX files .*got int 3"):
+        ex.EXPERIMENTS[name](data=3)
+
+
+@pytest.mark.parametrize("name", _ALL)
+def test_out_that_is_a_file_refused_before_any_work(name, no_work, tmp_path):
+    run = ex.EXPERIMENTS[name]
+    afile = tmp_path / "afile"
+    afile.write_text("keep")
+    for out in (afile, str(afile), afile / "sub"):
+        with pytest.raises(ValueError, match=r"^out must be a folder for the figure, but .*afile"):
+            run(out=out)
+    with pytest.raises(TypeError, match=r"^out must be a folder for the figure"):
+        run(out=3)
+    assert afile.read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_out_file_refused_without_the_guard(tmp_path):
+    # Without no_work: the real experiment stops before it computes (a full
+    # tuning run takes minutes; refused, it takes no time).
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="exists and is not a directory"):
+        ex.tuning(out=afile)
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("name, kwargs, error, words", [
+    # trajectories, saddle
+    *[(n, kw, err, w) for n in ("trajectories", "saddle") for kw, err, w in [
+        (dict(start=(1,)), TypeError, "start must be a pair of numbers (x, y), got tuple (1,)"),
+        (dict(start="ab"), TypeError, "start must be a pair of numbers (x, y), got str 'ab'"),
+        (dict(start=3), TypeError, "start must be a pair of numbers"),
+        (dict(start=(1, float("nan"))), ValueError, "start[1] must be a finite number, got nan"),
+        (dict(start=(1, "a")), TypeError, "start[1] must be a finite number, got str 'a'"),
+    ]],
+    # learning_rate
+    ("learning_rate", dict(rates=0.1), TypeError,
+     "rates must be a sequence of positive numbers, e.g. rates=(0.1, 0.01), got float 0.1"),
+    ("learning_rate", dict(rates=()), ValueError, "rates must not be empty"),
+    ("learning_rate", dict(rates=(0.1, 0)), ValueError,
+     "rates[1] must be a positive finite number, got 0"),
+    ("learning_rate", dict(rates=(1, 1.0)), ValueError, "rates must not repeat a value"),
+    # optimizers
+    ("optimizers", dict(names="Adam"), TypeError,
+     "names must be a sequence of optimizer names, e.g. names=['Adam'], got str 'Adam'"),
+    ("optimizers", dict(names=()), ValueError, "names must name at least one optimizer"),
+    ("optimizers", dict(names=("SGD", "AdamW")), ValueError,
+     "names: unknown optimizer 'AdamW'; choose from SGD"),
+    ("optimizers", dict(names=("SGD", 1)), TypeError, "names[1] must be an optimizer name"),
+    ("optimizers", dict(names=("SGD", "SGD")), ValueError, "names must not repeat an optimizer"),
+    ("optimizers", dict(dtype="float16"), TypeError, "dtype must be float32 or float64, got "
+                                                     "float16"),
+    ("optimizers", dict(dtype=np.int32), TypeError, "dtype must be float32 or float64, got int32"),
+    ("optimizers", dict(dtype="nonsense"), TypeError,
+     "dtype must be float32 or float64, got 'nonsense'"),
+    ("optimizers", dict(dtype=None), TypeError, "dtype must be float32 or float64, got None"),
+    # activations
+    ("activations", dict(configs=()), ValueError, "configs must not be empty"),
+    ("activations", dict(configs=("a", "relu", 1.0)), TypeError,
+     "configs[0] must be a triple (label, activation, weight sd)"),
+    ("activations", dict(configs=[("a", "relu")]), TypeError,
+     "configs[0] must be a triple (label, activation, weight sd)"),
+    ("activations", dict(configs=[(1, "relu", 1.0)]), TypeError,
+     "configs[0][0] (the label) must be a str, got int 1"),
+    ("activations", dict(configs=[("a", "elu", 1.0)]), ValueError,
+     "configs[0][1] (the activation) must be one of sigmoid, tanh, relu, got 'elu'"),
+    ("activations", dict(configs=[("a", "relu", -1.0)]), ValueError,
+     "configs[0][2] (the weight sd) must be an initializer name"),
+    ("activations", dict(configs=[("a", "relu", "glorot")]), ValueError,
+     "configs[0][2] (the weight sd) must be one of he, lecun, xavier, zeros"),
+    ("activations", dict(configs=[("a", "relu", 1.0), ("a", "tanh", "he")]), ValueError,
+     "configs must not repeat a label"),
+    # zero_init
+    ("zero_init", dict(activation="elu"), ValueError,
+     "activation must be one of relu, sigmoid, tanh, got 'elu'"),
+    ("zero_init", dict(activation=1), TypeError, "activation must be one of"),
+    # initializers
+    ("initializers", dict(choices={}), ValueError, "choices must not be empty"),
+    ("initializers", dict(choices=["he"]), TypeError,
+     "choices must be a dict of label to initializer"),
+    ("initializers", dict(choices={1: "he"}), TypeError, "choices must be a dict of label"),
+    ("initializers", dict(choices={"x": "glorot"}), ValueError,
+     "choices['x'] must be one of he, lecun, xavier, zeros or a standard deviation >= 0"),
+    ("initializers", dict(choices={"x": -0.1}), ValueError, "choices['x'] must be"),
+    ("initializers", dict(choices={"x": None}), TypeError, "choices['x'] must be"),
+    # batchnorm
+    ("batchnorm", dict(scales=0.5), TypeError, "scales must be a sequence of positive numbers"),
+    ("batchnorm", dict(scales=[]), ValueError, "scales must not be empty"),
+    ("batchnorm", dict(scales=[0.1, 0]), ValueError,
+     "scales[1] must be a positive finite number, got 0"),
+    ("batchnorm", dict(scales=[0.1, float("inf")]), ValueError, "scales[1] must be a positive"),
+    ("batchnorm", dict(n_train=201, batch_size=100), ValueError,
+     "n_train=201 samples in batches of batch_size=100 leave a last batch of 1 sample"),
+    # overfitting
+    ("overfitting", dict(regularizers={}), ValueError, "regularizers must not be empty"),
+    ("overfitting", dict(regularizers=[("plain", {})]), TypeError,
+     "regularizers must be a dict of label to MLP keyword arguments"),
+    ("overfitting", dict(regularizers={"x": 0.1}), TypeError,
+     "regularizers['x'] must be a dict of MLP keyword arguments"),
+    ("overfitting", dict(regularizers={"x": {"init": "he"}}), ValueError,
+     "regularizers['x'] may set dropout, weight_decay, not 'init'"),
+    ("overfitting", dict(regularizers={"x": {"dropout": 1}}), ValueError,
+     "regularizers['x']['dropout'] must be a ratio in [0, 1), got 1"),
+    ("overfitting", dict(regularizers={"x": {"weight_decay": -1}}), ValueError,
+     "regularizers['x']['weight_decay'] must be a number >= 0, got -1"),
+    ("overfitting", dict(regularizers={"x": {"weight_decay": "a"}}), TypeError,
+     "regularizers['x']['weight_decay'] must be a number >= 0, got str 'a'"),
+    ("overfitting", dict(optimizer="adam"), ValueError,
+     "optimizer: unknown optimizer 'adam'; choose from SGD"),
+    ("overfitting", dict(optimizer=["SGD"]), TypeError, "optimizer must be an optimizer name"),
+    # tuning
+    ("tuning", dict(val_fraction=0), ValueError, "val_fraction must be in (0, 1), got 0"),
+    ("tuning", dict(val_fraction=1.0), ValueError, "val_fraction must be in (0, 1), got 1.0"),
+    ("tuning", dict(val_fraction="a"), TypeError, "val_fraction must be a number in (0, 1)"),
+    ("tuning", dict(n_samples=2, val_fraction=0.2), ValueError,
+     "n_samples=2 with val_fraction=0.2 gives 0 validation and 2 training samples"),
+    ("tuning", dict(n_samples=10, val_fraction=0.99), ValueError,
+     "n_samples=10 with val_fraction=0.99 gives 10 validation and 0 training samples"),
+    ("tuning", dict(lr_range=(-2, -6)), ValueError, "lr_range must be a pair (lo, hi) with lo < hi"),
+    ("tuning", dict(lr_range=(-2, -2)), ValueError, "lr_range must be a pair (lo, hi) with lo <"),
+    ("tuning", dict(lr_range=-2), TypeError, "lr_range must be a pair of numbers (lo, hi)"),
+    ("tuning", dict(weight_decay_range=(float("nan"), 1)), ValueError,
+     "weight_decay_range[0] must be a finite number, got nan"),
+    ("tuning", dict(weight_decay_range=(-8, -4, 0)), TypeError,
+     "weight_decay_range must be a pair of numbers (lo, hi)"),
+    ("tuning", dict(show_best=-1), ValueError, "show_best must be a non-negative int, got -1"),
+    ("tuning", dict(show_best=2.0), TypeError, "show_best must be a non-negative int"),
+])
+def test_experiment_specific_arguments_refused(name, kwargs, error, words, no_work):
+    with pytest.raises(error) as e:
+        ex.EXPERIMENTS[name](**kwargs)
+    assert words in str(e.value)
+
+
+def test_batchnorm_last_batch_of_the_data_checked_before_training(monkeypatch):
+    # The digits have 1438 training samples (fewer than n_train): 1438 = 3 * 479 + 1.
+    import importlib
+
+    def refuse(*args, **kwargs):
+        raise WorkStarted
+
+    monkeypatch.setattr(importlib.import_module("fastoptim.experiments.batchnorm"), "MLP", refuse)
+    with pytest.raises(ValueError, match=r"the 1438 training samples of digits \(fewer than "
+                                         r"n_train=5000\) in batches of batch_size=3 leave"):
+        ex.batchnorm(n_train=5000, batch_size=3)

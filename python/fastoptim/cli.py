@@ -312,7 +312,7 @@ def main(argv=None) -> int:
         if args.command == "list":
             return _list()
         return _run(args, parser)
-    except (ImportError, FileNotFoundError, ValueError) as e:
+    except (ImportError, FileNotFoundError, TypeError, ValueError) as e:
         print(f"fastoptim: error: {e}", file=sys.stderr)
         return 1
 

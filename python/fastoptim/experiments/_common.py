@@ -15,11 +15,13 @@ from ..nn.loss import _labels
 BOOK_LR = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "RMSProp": 0.01, "Adam": 0.001}
 
 
-def check_optimizer_names(names) -> None:
+def check_optimizer_names(names, argument: str = "") -> None:
+    """ValueError unless every name is in BOOK_LR; the message starts with
+    ``argument:`` when given (the experiment argument that holds the names)."""
     unknown = [n for n in names if n not in BOOK_LR]
     if unknown:
-        raise ValueError(f"unknown optimizer {', '.join(map(repr, unknown))}; "
-                         f"choose from {', '.join(BOOK_LR)}")
+        raise ValueError(f"{argument + ': ' if argument else ''}unknown optimizer "
+                         f"{', '.join(map(repr, unknown))}; choose from {', '.join(BOOK_LR)}")
 
 
 def make_optimizer(name: str, params, lr: float, **kwargs):

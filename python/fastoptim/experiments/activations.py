@@ -9,6 +9,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 
 from ..nn.mlp import _init_weight
+from . import _checks as check
 from ._common import new_figure, rng_from, save
 
 __all__ = ["activations", "ActivationsResult", "ACTIVATION_CONFIGS"]
@@ -29,6 +30,21 @@ _FUNCS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0),
 }
+
+
+def _check_config(name: str, item) -> None:
+    if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 3:
+        raise TypeError(f"{name} must be a triple (label, activation, weight sd), e.g. "
+                        f"('ReLU, He', 'relu', 'he'), got {item!r}")
+    label, act, std = item
+    if not isinstance(label, str):
+        raise TypeError(f"{name}[0] (the label) must be a str, got {type(label).__name__} "
+                        f"{label!r}")
+    if not isinstance(act, str) or act not in _FUNCS:
+        error = ValueError if isinstance(act, str) else TypeError
+        raise error(f"{name}[1] (the activation) must be one of {', '.join(_FUNCS)}, "
+                    f"got {act!r}")
+    check.init_choice(f"{name}[2] (the weight sd)", std)
 
 
 @dataclass
@@ -55,8 +71,17 @@ def activations(*, samples: int = 1000, units: int = 100, layers: int = 5,
     same thing: limited expressiveness); 1/sqrt(n) keeps them spread. ReLU
     with sd 0.01 or 1/sqrt(n) shrinks layer after layer; He's sqrt(2/n) keeps
     the spread through all layers. Each configuration starts from the same
-    input and draws its weights from the same stream.
+    input and draws its weights from the same stream. ``configs`` holds
+    (label, activation, weight sd as a float or an initializer name) triples
+    like :data:`ACTIVATION_CONFIGS`, with distinct labels.
     """
+    check.positive_int("samples", samples)
+    check.positive_int("units", units)
+    check.positive_int("layers", layers)
+    configs = check.labelled_configs("configs", configs, _check_config)
+    check.seed(seed)
+    check.out_folder(out)
+    check.positive_int("bins", bins)
     rng = rng_from(seed)
     x = rng.standard_normal((samples, units))
     weight_seed = int(rng.integers(0, 2**63))

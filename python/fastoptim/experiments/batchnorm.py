@@ -9,6 +9,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ..nn import MLP
+from . import _checks as check
 from ._common import load, make_optimizer, new_figure, rng_from, save, train_epochs
 
 __all__ = ["batchnorm", "BatchNormResult"]
@@ -33,6 +34,13 @@ class BatchNormResult:
         return self.with_bn[:, 1:].mean(axis=1) > self.without_bn[:, 1:].mean(axis=1) + tol
 
 
+def _check_last_batch(n: int, batch_size: int, samples: str) -> None:
+    if n % batch_size == 1:
+        raise ValueError(f"{samples} in batches of batch_size={batch_size} leave a last batch "
+                         f"of 1 sample, which batch norm cannot normalize; change n_train or "
+                         f"batch_size")
+
+
 def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np.ndarray]] = None,
               n_scales: int = 16,
               epochs: int = 20, batch_size: int = 100, hidden: Sequence[int] = (100,) * 5,
@@ -42,10 +50,27 @@ def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np
     1 down to 1e-4 (16 values, log-spaced), with and without batch norm.
 
     Batch norm learns faster at almost every scale and keeps learning at the
-    scales where the plain network does not learn at all.
+    scales where the plain network does not learn at all. ``scales`` (positive
+    sds) overrides the ``n_scales`` log-spaced ones. Batch norm needs one hidden
+    layer at least and batches of 2 samples at least (the last one too).
     """
+    check.int_at_least("n_train", n_train, 2)
+    if scales is not None:
+        scales = check.positive_reals("scales", scales)
+    check.positive_int("n_scales", n_scales)
+    check.positive_int("epochs", epochs)
+    check.int_at_least("batch_size", batch_size, 2)
+    _check_last_batch(n_train, batch_size, f"n_train={n_train} samples")
+    hidden = check.layer_sizes("hidden", hidden, min_len=1)
+    check.positive_real("lr", lr)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     scales = np.logspace(0, -4, n_scales) if scales is None else np.asarray(scales, float)
     ds = load(data).subset(n_train)
+    if len(ds.x_train) < n_train:  # the data has fewer: the batches are those of all of it
+        _check_last_batch(len(ds.x_train), batch_size, f"the {len(ds.x_train)} training samples "
+                          f"of {ds.name} (fewer than n_train={n_train})")
     seeds = rng_from(seed).integers(0, 2**63, (len(scales), 2))
     with_bn = np.zeros((len(scales), epochs + 1))
     without_bn = np.zeros_like(with_bn)
@@ -76,6 +101,6 @@ def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np
         axes.flat[0].legend(fontsize=6)
         fig.supxlabel("epoch", fontsize=8)
         fig.supylabel("train accuracy", fontsize=8)
-        fig.suptitle(f"Batch norm vs none, {n_train} samples ({ds.name})", fontsize=9)
+        fig.suptitle(f"Batch norm vs none, {len(ds.x_train)} samples ({ds.name})", fontsize=9)
         res.figure = save(fig, out, "batchnorm")
     return res

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
+from . import _checks as check
 from ._common import (load, make_optimizer, new_figure, save, seed_pair, smooth,
                       smoothing_window, train_iterations)
 
@@ -40,8 +41,22 @@ def initializers(*, iterations: int = 2000, batch_size: int = 128,
 
     With sd 0.01 the signal and the gradients shrink by a factor at every
     layer and the loss hardly moves at first; Xavier and He start learning at
-    once, He fastest for ReLU. Same batches for every choice.
+    once, He fastest for ReLU. Same batches for every choice. ``choices`` maps
+    a label to an MLP ``init`` (an initializer name or a weight sd), like
+    :data:`INITIALIZER_CHOICES`.
     """
+    check.positive_int("iterations", iterations)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden)
+    if choices is not None:
+        choices = check.str_keyed("choices", choices, "label to initializer",
+                                  "{'He': 'he', 'sd 0.1': 0.1}")
+        for label, init in choices.items():
+            check.init_choice(f"choices[{label!r}]", init)
+    check.positive_real("lr", lr)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     choices = dict(INITIALIZER_CHOICES if choices is None else choices)
     ds = load(data)
     init_seed, batch_seed = seed_pair(seed)
@@ -90,8 +105,17 @@ def zero_init(*, iterations: int = 300, batch_size: int = 128, hidden: Sequence[
     units never become different and the layer is worth one unit.
 
     A sigmoid network is used because with ReLU the zeros also kill every
-    gradient, which shows nothing about symmetry.
+    gradient, which shows nothing about symmetry. ``hidden`` needs at least
+    one layer (the figure shows ``W2``).
     """
+    check.positive_int("iterations", iterations)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden, min_len=1)
+    check.activation("activation", activation)
+    check.positive_real("lr", lr)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     ds = load(data)
     init_seed, batch_seed = seed_pair(seed)
     res = ZeroInitResult({}, {}, {}, ds.name)

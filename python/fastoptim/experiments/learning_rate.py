@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
+from . import _checks as check
 from ._common import load, make_optimizer, new_figure, save, seed_pair, train_iterations
 
 __all__ = ["learning_rate", "LearningRateResult"]
@@ -40,7 +41,15 @@ def learning_rate(*, rates: Sequence[float] = (10.0, 0.1, 1e-6), iterations: int
 
     With lr 10 the loss explodes within a few steps (the weights blow up and
     the ReLUs die, after which the network is stuck near chance); with 1e-6
-    the loss stays where it started."""
+    the loss stays where it started. ``rates`` must be distinct (the results
+    are keyed by rate)."""
+    rates = check.positive_reals("rates", rates, distinct=True)
+    check.positive_int("iterations", iterations)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     ds = load(data)
     init_seed, batch_seed = seed_pair(seed)
     first = MLP(ds.n_features, hidden, ds.n_classes, seed=init_seed)

@@ -9,8 +9,9 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
-from ._common import (BOOK_LR, check_optimizer_names, load, make_optimizer, new_figure,
-                      save, seed_pair, smooth, smoothing_window, train_iterations)
+from . import _checks as check
+from ._common import (BOOK_LR, load, make_optimizer, new_figure, save, seed_pair, smooth,
+                      smoothing_window, train_iterations)
 
 __all__ = ["optimizers", "OptimizersResult"]
 
@@ -45,12 +46,22 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
     The course book's setting: 4 hidden layers of 100 units plus the output
     layer, ReLU, He initialization, batch 128, 2000 iterations, its learning
     rates (``BOOK_LR``). Every optimizer starts from the same weights and sees
-    the same batches. ``progress(name, i)`` is called after every step.
+    the same batches. ``lr`` maps optimizer names to learning rates that
+    replace the book's (e.g. ``{'SGD': 0.1}``). ``progress(name, i)`` is
+    called after every step.
     """
+    check.positive_int("iterations", iterations)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden)
+    names = check.optimizer_names("names", names)
+    lr = check.optimizer_lr("lr", lr)
+    dtype = check.float_dtype("dtype", dtype)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be a function progress(name, i), got "
                         f"{type(progress).__name__}")
-    check_optimizer_names(names)
     lr = {n: (BOOK_LR if lr is None else {**BOOK_LR, **lr})[n] for n in names}
     ds = load(data, dtype)
     init_seed, batch_seed = seed_pair(seed)

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
+from . import _checks as check
 from ._common import load, make_optimizer, new_figure, save, seed_pair, train_epochs
 
 __all__ = ["overfitting", "OverfittingResult", "REGULARIZERS"]
@@ -19,6 +20,36 @@ REGULARIZERS = {
     "dropout 0.2": {"dropout": 0.2},
     "weight decay 0.1": {"weight_decay": 0.1},
 }
+
+
+#: The MLP keyword arguments a regularizer may set (init and seed are the experiment's).
+_REGULARIZER_KEYS = ("dropout", "weight_decay")
+
+
+def _check_regularizers(regularizers) -> dict:
+    regularizers = check.str_keyed("regularizers", regularizers, "label to MLP keyword arguments",
+                                   "{'plain': {}, 'dropout 0.5': {'dropout': 0.5}}")
+    for label, kwargs in regularizers.items():
+        name = f"regularizers[{label!r}]"
+        if not isinstance(kwargs, dict):
+            raise TypeError(f"{name} must be a dict of MLP keyword arguments (of "
+                            f"{', '.join(_REGULARIZER_KEYS)}), got {type(kwargs).__name__} "
+                            f"{kwargs!r}")
+        unknown = [k for k in kwargs if k not in _REGULARIZER_KEYS]
+        if unknown:
+            raise ValueError(f"{name} may set {', '.join(_REGULARIZER_KEYS)}, not "
+                             f"{', '.join(map(repr, unknown))}")
+        if "dropout" in kwargs:
+            value = check.finite_real(f"{name}['dropout']", kwargs["dropout"],
+                                      what="a ratio in [0, 1)")
+            if not 0 <= value < 1:
+                raise ValueError(f"{name}['dropout'] must be a ratio in [0, 1), got {value!r}")
+        if "weight_decay" in kwargs:
+            value = check.finite_real(f"{name}['weight_decay']", kwargs["weight_decay"],
+                                      what="a number >= 0")
+            if value < 0:
+                raise ValueError(f"{name}['weight_decay'] must be a number >= 0, got {value!r}")
+    return regularizers
 
 
 @dataclass
@@ -58,8 +89,20 @@ def overfitting(*, n_train: int = 300, epochs: int = 301, batch_size: int = 100,
     between train and test. On the 8x8 digits the accuracy gap is small
     (a few points: the task is easy) and the loss gap shows the effect more
     clearly; on MNIST both are large. Same initial weights and batches for
-    every variant.
+    every variant. ``regularizers`` maps a label to MLP keyword arguments
+    (``dropout``, ``weight_decay``), like :data:`REGULARIZERS`.
     """
+    check.positive_int("n_train", n_train)
+    check.positive_int("epochs", epochs)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden)
+    check.positive_real("lr", lr)
+    if regularizers is not None:
+        regularizers = _check_regularizers(regularizers)
+    check.optimizer_name("optimizer", optimizer)
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
     regularizers = dict(REGULARIZERS if regularizers is None else regularizers)
     ds = load(data).subset(n_train)
     init_seed, batch_seed = seed_pair(seed)

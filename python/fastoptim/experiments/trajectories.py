@@ -8,6 +8,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from . import _checks as check
 from ._common import make_optimizer, new_figure, save
 
 __all__ = ["trajectories", "saddle", "PathsResult", "BOOK_TRAJECTORY_LR"]
@@ -61,6 +62,16 @@ def _draw(result: PathsResult, value: Callable, xlim: tuple[float, float],
     return save(fig, out, name)
 
 
+def _check_paths_args(steps, start, lr, out, seed):
+    """The checked (start, lr) of trajectories and saddle."""
+    check.positive_int("steps", steps)
+    start = check.point("start", start)
+    lr = check.optimizer_lr("lr", lr)
+    check.out_folder(out)
+    check.seed(seed)
+    return start, lr
+
+
 def _bowl(v):
     return v[0] ** 2 / 20 + v[1] ** 2
 
@@ -76,6 +87,7 @@ def trajectories(*, steps: int = 30, start=(-7.0, 2.0), lr: Optional[dict] = Non
     Defaults are the course book's (start (-7, 2), 30 steps, its rates).
     ``seed`` is unused (the experiment has no randomness).
     """
+    start, lr = _check_paths_args(steps, start, lr, out, seed)
     lr = dict(BOOK_TRAJECTORY_LR if lr is None else lr)
     result = _run_paths(lambda v: np.array([v[0] / 10, 2 * v[1]]), _bowl, start, steps, lr)
     if out is not None:
@@ -108,6 +120,7 @@ def saddle(*, steps: int = 60, start=(1.0, 1e-3), lr: Optional[dict] = None, out
     over; the adaptive methods divide by the small gradient's own scale and
     leave quickly. ``seed`` is unused.
     """
+    start, lr = _check_paths_args(steps, start, lr, out, seed)
     lr = dict(SADDLE_LR if lr is None else lr)
     base = _run_paths(lambda v: np.array([2 * v[0], -2 * v[1]]), _saddle, start, steps, lr)
     escape = {}

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data import Dataset, train_test_split
 from ..nn import MLP
+from . import _checks as check
 from ._common import load, make_optimizer, new_figure, rng_from, save, seed_pair, train_epochs
 
 __all__ = ["tuning", "TuningResult"]
@@ -78,11 +79,26 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     upper end of the range) and wide in weight decay, so the next search
     narrows lr first.
     """
+    check.positive_int("trials", trials)
+    check.int_at_least("n_samples", n_samples, 2)
+    check.fraction("val_fraction", val_fraction)  # named here: _split calls it test_fraction
+    n_val = int(round(n_samples * val_fraction))  # as train_test_split counts them
+    if not 0 < n_val < n_samples:
+        raise ValueError(f"n_samples={n_samples} with val_fraction={val_fraction!r} gives "
+                         f"{n_val} validation and {n_samples - n_val} training samples; "
+                         f"both need one at least")
+    check.positive_int("epochs", epochs)
+    check.positive_int("batch_size", batch_size)
+    hidden = check.layer_sizes("hidden", hidden)
+    check.interval("lr_range", lr_range)
+    check.interval("weight_decay_range", weight_decay_range)
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError("executor must be a concurrent.futures.Executor (or None for a process "
                         f"pool), got {type(executor).__name__}")
-    if not 0 < val_fraction < 1:  # named here: _split's helper calls it test_fraction
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    check.data_folder(data)
+    check.seed(seed)
+    check.out_folder(out)
+    check.non_negative_int("show_best", show_best)
     rng = rng_from(seed)
     lrs = 10.0 ** rng.uniform(*lr_range, trials)
     wds = 10.0 ** rng.uniform(*weight_decay_range, trials)
