@@ -90,8 +90,11 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     check.positive_int("epochs", epochs)
     check.positive_int("batch_size", batch_size)
     hidden = check.layer_sizes("hidden", hidden)
-    check.interval("lr_range", lr_range)
-    check.interval("weight_decay_range", weight_decay_range)
+    for name, rng_ in (("lr_range", lr_range), ("weight_decay_range", weight_decay_range)):
+        lo, hi = check.interval(name, rng_)
+        if not (-300 <= lo and hi <= 300):  # 10**x: a finite, non-zero float
+            raise ValueError(f"{name} is a pair of powers of 10 within [-300, 300], got "
+                             f"{tuple(rng_)!r}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise TypeError("executor must be a concurrent.futures.Executor (or None for a process "
                         f"pool), got {type(executor).__name__}")
