@@ -284,6 +284,76 @@ def test_refused_fill_writes_nothing():
     assert np.all(a == 7.0)
 
 
+# The float32 uniform clamp ------------------------------------------------
+
+
+def test_random_fill_wants_each_distributions_parameters():
+    # A short tuple would leave the rest 0: uniform's high = 0 would clamp to 0.
+    for dist, n in (("uniform", 3), ("normal", 2), ("truncated_normal", 6)):
+        with pytest.raises(ValueError, match=f"dist '{dist}' takes {n} parameters, got 1"):
+            _core.random_fill(np.empty(4), dist, 0, 0, 0, (0.0,))
+
+
+def _unclamped_uniform_f32(words, low, high):
+    """The float32 uniform before values were clamped to high."""
+    u = (words >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+    return np.float32(low) + np.float32(high - low) * u
+
+
+def test_uniform_f32_never_exceeds_high_on_the_reviewed_case():
+    # init.uniform((2**24,), low=-4.99, high=-4.98, seed=0) gave 16 values above
+    # float32(high): float32(low) and float32(high - low) round on their own.
+    low, high, n = -4.99, -4.98, 1 << 24
+    out = Generator(0).uniform_(np.empty(n, np.float32), low, high)
+    hi32 = np.float32(high)
+    assert out.max() == hi32 and out.min() >= np.float32(low)
+    words = np.empty(n, np.uint32)
+    _core.random_bits(words, 0, 0, 0)
+    old = _unclamped_uniform_f32(words, low, high)
+    assert np.count_nonzero(old > hi32) == 16
+    # Every value that was <= high is bit for bit what it was.
+    _same_bits(out, np.minimum(old, hi32))
+
+
+# low and high one float32 step apart: 1554 of the first 4096 unclamped values
+# exceeded float32(high).
+NARROW = (-38.1, -38.0999969)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_uniform_clamp_matches_reference_on_every_isa(isa):
+    _core.set_isa(isa)
+    words = ref.random_bits(4096, 0)
+    assert np.count_nonzero(_unclamped_uniform_f32(words, *NARROW) > np.float32(NARROW[1])) == 1554
+    # and signed zeros: low = high = -0.0 (or rounding to it) gives +0.0, as before
+    for low, high in (NARROW, (-0.0, -0.0), (-1e-250, -1e-250), (-0.0, 0.0), (-1e-300, 1e-300)):
+        for dtype in DTYPES:
+            for threads, threshold in ((1, 1 << 30), (2, 64)):
+                _core.set_num_threads(threads)
+                _core.set_random_parallel_threshold(threshold)
+                out = Generator(0).uniform_(np.empty(4096, dtype), low, high)
+                _same_bits(out, ref.uniform(4096, dtype, 0, 0, 0, low, high))
+                assert dtype(low) <= out.min() and out.max() <= dtype(high)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_uniform_random_bounds_stay_within_the_rounded_bounds(dtype):
+    # Bounds of every magnitude and width down to a fraction of an ulp, both
+    # signs: C++ (every ISA) == reference, and dtype(low) <= x <= dtype(high).
+    rng = np.random.default_rng(2024)
+    for i in range(40):
+        low = float(rng.choice([-1, 1]) * 10.0 ** rng.uniform(-6, 6))
+        high = low + abs(low) * 10.0 ** rng.uniform(-8.5, 0.5)
+        if i % 4 == 0:
+            high = abs(low) * rng.uniform(0, 2)  # across 0
+        low, high = min(low, high), max(low, high)
+        want = ref.uniform(2048, dtype, i, 0, 0, low, high)
+        assert dtype(low) <= want.min() and want.max() <= dtype(high), (low, high)
+        for isa in ISAS:
+            _core.set_isa(isa)
+            _same_bits(Generator(i).uniform_(np.empty(2048, dtype), low, high), want)
+
+
 # Statistics ----------------------------------------------------------------
 
 N = 1_000_000

@@ -257,7 +257,12 @@ def normal_(a, mean=0.0, std=1.0, *, seed=None):
 
 
 def uniform_(a, low=0.0, high=1.0, *, seed=None):
-    """Fill ``a`` with uniform values in [low, high) in place; returns ``a``."""
+    """Fill ``a`` with uniform values in [low, high) in place; returns ``a``.
+
+    ``low`` and ``high`` are rounded to ``a``'s dtype; rounding may give
+    ``high`` itself, never more (see
+    :meth:`fastoptim.random.Generator.uniform_`).
+    """
     _check_array(a)
     params = _uniform_params(low, high)
     return as_generator(seed)._fill(a, "uniform", params)

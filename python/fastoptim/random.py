@@ -18,9 +18,12 @@ version.
   ``j = 0..15``, and value ``16 k + j`` of the group comes from block ``j``:
 
   * uniform float32: word ``k``; ``u = (x >> 8) * 2**-24`` in [0, 1) (24
-    bits, every value exact), ``low + (high - low) * u`` in float32 (G = 64);
+    bits, every value exact), ``min(low + (high - low) * u, high)`` in
+    float32, ``low``, ``high - low`` (taken in float64) and ``high`` each
+    rounded to float32 (G = 64);
   * uniform float64: words ``2k, 2k+1``; 53 bits
-    ``u = ((x >> 5) * 2**26 + (y >> 6)) * 2**-53`` (G = 32);
+    ``u = ((x >> 5) * 2**26 + (y >> 6)) * 2**-53``,
+    ``min(low + (high - low) * u, high)`` (G = 32);
   * normal: Box-Muller on words ``(0, 1)`` -> values ``j`` (cos) and
     ``16 + j`` (sin), words ``(2, 3)`` -> ``32 + j``, ``48 + j`` (G = 64).
     float32: ``u1 = ((x >> 8) + 1) * 2**-24`` in (0, 1], angle ``2 pi u2``,
@@ -201,10 +204,11 @@ class Generator:
     def uniform_(self, out, low=0.0, high=1.0):
         """Fill ``out`` with uniform values in [low, high).
 
-        float32 values are ``low + (high - low) * u`` with ``u`` a multiple of
-        2**-24 in [0, 1); float64 uses 53 bits. With low = 0, high = 1 the
-        upper bound is never reached; otherwise the last rounding may reach
-        ``high``.
+        ``low`` and ``high`` are rounded to ``out``'s dtype; float32 values
+        are ``min(low + (high - low) * u, high)`` with ``u`` a multiple of
+        2**-24 in [0, 1) and ``high - low`` rounded once, float64 uses 53
+        bits. With low = 0, high = 1 the upper bound is never reached;
+        otherwise rounding may give ``high`` itself, never more.
         """
         return self._fill(out, "uniform", _uniform_params(low, high))
 
@@ -232,7 +236,7 @@ class Generator:
 # numpy.random.Generator (so a refused call leaves that generator as it was).
 
 def _uniform_params(low, high):
-    """(low, high - low), or a ValueError/TypeError naming the bad argument."""
+    """(low, high - low, high), or a ValueError/TypeError naming the bad argument."""
     low = _check_finite(low, "low")
     high = _check_finite(high, "high")
     if low > high:
@@ -240,7 +244,7 @@ def _uniform_params(low, high):
     span = high - low
     if span == float("inf"):
         raise ValueError(f"high - low overflows: low={low}, high={high}")
-    return (low, span)
+    return (low, span, high)
 
 
 def _normal_params(mean, std):
