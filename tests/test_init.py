@@ -266,6 +266,12 @@ ERRORS = [
     (init.he_normal_, (A((4, 4)),), {"seed": -3}, ValueError, r"seed must be in"),
     (init.he_normal, ((4, 4), np.int32), {}, TypeError, r"dtype must be float32 or float64"),
     (init.normal, ((4, -1),), {}, ValueError, r"shape must not have negative entries"),
+    # Tail intervals the truncated normal's quantile cannot sample.
+    (init.truncated_normal_, (A((4, 5)),), {"lower": 6.0, "upper": math.inf}, ValueError,
+     r"\[lower, upper\] = \[6.0, inf\] has 100.0% of its probability mass beyond 5.5 sd; "
+     r"the sampler is accurate only within about 5.5 sd"),
+    (init.truncated_normal, ((10,),), {"lower": -math.inf, "upper": -5.2}, ValueError,
+     r"\[lower, upper\] = \[-inf, -5.2\] has 19.1% of its probability mass beyond 5.5 sd"),
 ]
 
 

@@ -257,6 +257,12 @@ ERRORS = [
     (lambda g: g.truncated_normal_(np.zeros(8), a=40.0, b=50.0), ValueError,
      r"no probability mass"),
     (lambda g: g.truncated_normal_(np.zeros(8), std=-2.0), ValueError, r"std must be >= 0"),
+    # Tail intervals the quantile cannot sample (more than 10% of the mass beyond 5.5 sd).
+    (lambda g: g.truncated_normal_(np.zeros(8), a=6.0, b=float("inf")), ValueError,
+     r"\[a, b\] = \[6.0, inf\] has 100.0% of its probability mass beyond 5.5 sd; the sampler "
+     r"is accurate only within about 5.5 sd"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), a=-8.0, b=-7.0), ValueError,
+     r"\[a, b\] = \[-8.0, -7.0\].*accurate only within about 5.5 sd.*move the interval"),
     (lambda g: g.spawn(-1), ValueError, r"n must be in"),
     (lambda g: Generator(-1), ValueError, r"seed must be in \[0, 2\*\*64 - 1\]"),
     (lambda g: Generator(1 << 64), ValueError, r"seed must be in"),
@@ -352,6 +358,52 @@ def test_uniform_random_bounds_stay_within_the_rounded_bounds(dtype):
         for isa in ISAS:
             _core.set_isa(isa)
             _same_bits(Generator(i).uniform_(np.empty(2048, dtype), low, high), want)
+
+
+# Truncated normal: which intervals the quantile can sample -----------------
+
+TAIL_REFUSED = [(6.0, math.inf), (-math.inf, -6.0), (5.1, math.inf), (-math.inf, -5.2),
+                (5.45, 5.6), (7.0, 8.0), (-40.0, -30.0), (12.0, math.inf)]
+# [5.07, inf) has 9.8% of its mass beyond 5.5 sd, [5.1, inf) 11.2%.
+TAIL_ACCEPTED = [(5.0, math.inf), (-math.inf, -5.0), (5.07, math.inf), (4.0, 6.0), (5.4, 5.5),
+                 (-9.0, -4.0), (3.0, math.inf), (-math.inf, math.inf), (-10.0, 10.0),
+                 (-1.0, 30.0), (-30.0, 1.0), (-1e300, 1e300)]
+
+
+@pytest.mark.parametrize("a,b", TAIL_REFUSED)
+def test_truncated_normal_refuses_intervals_beyond_its_accurate_range(a, b):
+    for dtype in DTYPES:
+        g = Generator(3)
+        before = g.state
+        out = np.full(64, 7.0, dtype)
+        with pytest.raises(ValueError, match=re.escape(f"[a, b] = [{a}, {b}]") +
+                           r" has .*% of its probability mass beyond 5.5 sd; the sampler is "
+                           r"accurate only within about 5.5 sd .*move the interval closer to 0"):
+            g.truncated_normal_(out, a=a, b=b)
+        assert g.state == before and np.all(out == 7.0)
+
+
+@pytest.mark.parametrize("a,b", TAIL_ACCEPTED)
+def test_truncated_normal_accepted_intervals_match_scipy(a, b):
+    n = 200_000
+    z = Generator(5).truncated_normal_(np.empty(n), a=a, b=b)
+    assert z.min() >= a and z.max() <= b
+    # float32 fills are the float64 values rounded.
+    z32 = Generator(5).truncated_normal_(np.empty(n, np.float32), a=a, b=b)
+    _same_bits(z32, z.astype(np.float32))
+    stats = pytest.importorskip("scipy.stats")
+    assert ks_statistic(z, stats.truncnorm(a, b).cdf) < ks_bound(n)
+
+
+def test_refused_tail_intervals_would_be_wrong():
+    # What the refusal guards against, on the reference (which has no check):
+    # [6.3, inf) is far off the exact law, [5, inf) is not.
+    stats = pytest.importorskip("scipy.stats")
+    n = 200_000
+    bad = ref.truncated_normal(n, np.float64, 5, lower=6.3, upper=math.inf)
+    assert ks_statistic(bad, stats.truncnorm(6.3, math.inf).cdf) > 2 * ks_bound(n)
+    good = ref.truncated_normal(n, np.float64, 5, lower=5.0, upper=math.inf)
+    assert ks_statistic(good, stats.truncnorm(5.0, math.inf).cdf) < ks_bound(n)
 
 
 # Statistics ----------------------------------------------------------------

@@ -276,6 +276,12 @@ def truncated_normal_(a, mean=0.0, std=1.0, lower=-2.0, upper=2.0, *, seed=None)
     ``trunc_normal_(t, mean, std, a, b)`` takes absolute bounds: its
     ``a = mean + lower * std``). Note the sd of the result is below ``std``
     (0.88 std for the default +-2).
+
+    The sampler is accurate only within about 5.5 sd of ``mean``: an
+    interval with more than 10% of its probability mass beyond 5.5 sd (e.g.
+    ``lower=5.2, upper=inf``) is refused with a ValueError; ``lower=5`` and
+    every interval containing the centre are accepted (see
+    :meth:`fastoptim.random.Generator.truncated_normal_`).
     """
     _check_array(a)
     params = _truncated_normal_params(mean, std, lower, upper, ("lower", "upper"))

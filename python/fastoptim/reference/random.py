@@ -238,7 +238,9 @@ _GILES_TAIL = (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
 
 def normal_quantile(p):
     """Phi^-1(p) as the kernels compute it: sqrt(2) erfinv(2p - 1) with Giles'
-    single-precision erfinv coefficients, in float64."""
+    single-precision erfinv coefficients, in float64. Relative error below
+    1.3e-7 for |z| <= 5, 5e-7 at 5.5, 6e-5 at 6, 5e-3 at 7; wrong sign past
+    about 9.5 sd."""
     p = np.asarray(p, dtype=np.float64)
     x = p * 2.0 - 1.0
     q = p * (1.0 - p)
