@@ -263,6 +263,36 @@ ERRORS = [
      r"is accurate only within about 5.5 sd"),
     (lambda g: g.truncated_normal_(np.zeros(8, np.float32), a=-8.0, b=-7.0), ValueError,
      r"\[a, b\] = \[-8.0, -7.0\].*accurate only within about 5.5 sd.*move the interval"),
+    # Parameters or values beyond the output dtype (float32 here unless said).
+    (lambda g: g.uniform_(np.zeros(8, np.float32), -3e38, 3e38), ValueError,
+     r"high - low overflows float32"),
+    (lambda g: g.uniform_(np.zeros(8, np.float32), 0.0, 1e39), ValueError,
+     r"high=1e\+39 overflows float32"),
+    (lambda g: g.uniform_(np.zeros(8, np.float32), -1e39, 0.0), ValueError,
+     r"low=-1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), std=1e39), ValueError,
+     r"std=1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), mean=-1e39), ValueError,
+     r"mean=-1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), std=6e37), ValueError,
+     r"mean=0.0, std=6e\+37 would overflow float32: .*5.77"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), mean=3e38, std=1e37), ValueError,
+     r"would overflow float32"),
+    (lambda g: g.normal_(np.zeros(8), std=3e307), ValueError,
+     r"std=3e\+307 would overflow float64: .*6.661"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), std=2e38), ValueError,
+     r"std=2e\+38 would overflow float32"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), mean=1e39), ValueError,
+     r"mean=1e\+39 overflows float32"),
+    (lambda g: g.truncated_normal_(np.zeros(8), std=1e308, a=-5.0, b=5.0), ValueError,
+     r"would overflow float64"),
+    (lambda g: g.truncated_normal_(np.zeros(8), std=1e308, a=-np.inf, b=np.inf), ValueError,
+     r"would overflow float64"),
+    # Python ints beyond float64: a ValueError naming the argument, not OverflowError.
+    (lambda g: g.normal_(np.zeros(8), mean=10**400), ValueError,
+     r"mean is too large for a float, got an int of 1329 bits"),
+    (lambda g: g.uniform_(np.zeros(8), high=-(10**400)), ValueError, r"high is too large"),
+    (lambda g: g.truncated_normal_(np.zeros(8), b=10**400), ValueError, r"b is too large"),
     (lambda g: g.spawn(-1), ValueError, r"n must be in"),
     (lambda g: Generator(-1), ValueError, r"seed must be in \[0, 2\*\*64 - 1\]"),
     (lambda g: Generator(1 << 64), ValueError, r"seed must be in"),
@@ -288,6 +318,38 @@ def test_refused_fill_writes_nothing():
     with pytest.raises(ValueError, match=re.escape("std must be >= 0")):
         Generator(1).normal_(a, std=-1)
     assert np.all(a == 7.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("call", [
+    lambda g, a: g.uniform_(a, -1.7e308, 1.7e308),
+    lambda g, a: g.normal_(a, std=1e308),
+    lambda g, a: g.truncated_normal_(a, std=1e308, a=-3.0, b=3.0),
+    lambda g, a: g.truncated_normal_(a, a=6.5, b=float("inf")),
+    lambda g, a: g.normal_(a, mean=10**400),
+], ids=["uniform-span", "normal-std", "trunc-std", "trunc-tail", "huge-int"])
+def test_refusals_write_nothing_and_keep_the_counter(dtype, call):
+    g = Generator(12)
+    g.uniform_(np.empty(10))
+    before = g.state
+    a = np.full(100, 7.0, dtype)
+    with pytest.raises(ValueError):
+        call(g, a)
+    assert np.all(a == 7.0) and g.state == before
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_largest_parameters_within_the_dtype_are_accepted_and_finite(dtype):
+    big = 3.4e38 if dtype == np.float32 else 1.7e308
+    zmax = 5.77 if dtype == np.float32 else 6.661
+    g = Generator(13)
+    for call in (lambda a: g.uniform_(a, -big / 2, big / 2),
+                 lambda a: g.uniform_(a, big * 0.999, big),
+                 lambda a: g.normal_(a, std=big / zmax * 0.999),
+                 lambda a: g.normal_(a, mean=-big, std=0.0),
+                 lambda a: g.truncated_normal_(a, std=big / 2.001),
+                 lambda a: g.truncated_normal_(a, mean=big / 2, std=big / 16, a=-np.inf, b=np.inf)):
+        assert np.all(np.isfinite(call(np.empty(4096, dtype))))
 
 
 # The float32 uniform clamp ------------------------------------------------
