@@ -219,6 +219,12 @@ def _ro(shape=(4, 4)):
 
 
 A = np.zeros  # shorthand in the table
+
+
+def A32(shape):
+    return np.zeros(shape, np.float32)
+
+
 ERRORS = [
     (init.he_normal_, (A(10),), {}, ValueError, r"a has shape \(10,\).*pass fan_in= explicitly"),
     (init.xavier_normal_, (A(()),), {}, ValueError, r"pass fan_in and fan_out="),
@@ -266,6 +272,63 @@ ERRORS = [
     (init.he_normal_, (A((4, 4)),), {"seed": -3}, ValueError, r"seed must be in"),
     (init.he_normal, ((4, 4), np.int32), {}, TypeError, r"dtype must be float32 or float64"),
     (init.normal, ((4, -1),), {}, ValueError, r"shape must not have negative entries"),
+    # Shape entries must be ints (operator.index: no float, str or bool), >= 0.
+    (init.normal, ((3.7, 2),), {}, TypeError, r"shape entries must be ints, got float 3.7"),
+    (init.zeros, (("3", "4"),), {}, TypeError, r"shape entries must be ints, got str '3'"),
+    (init.he_normal, ((True, 4),), {}, TypeError, r"shape entries must be ints, got a bool"),
+    (init.zeros, (True,), {}, TypeError, r"shape must be an int or a sequence of ints, got bool"),
+    (init.constant, ("34", 1.0), {}, TypeError, r"shape must be an int or a sequence of ints, "
+                                                r"got str"),
+    (init.compute_fans, ((3.9, 2.9),), {}, TypeError, r"shape entries must be ints, got float"),
+    (init.compute_fans, ("34",), {}, TypeError, r"shape must be a sequence of ints, got str"),
+    (init.compute_fans, ((np.bool_(True), 3),), {}, TypeError, r"shape entries must be ints"),
+    (init.compute_fans, ((3, -2),), {}, ValueError, r"shape must not have negative entries, "
+                                                    r"got \(3, -2\)"),
+    (init.compute_fans, ((-2, 3, 5, 5),), {}, ValueError, r"shape must not have negative"),
+    # Python ints too large for a float, and fans no array can have.
+    (init.normal_, (A((4, 5)),), {"mean": 10**400}, ValueError,
+     r"mean is too large for a float, got an int of 1329 bits"),
+    (init.constant_, (A((4, 5)), 10**400), {}, ValueError, r"value is too large for a float"),
+    (init.he_normal_, (A((4, 5)),), {"fan_in": 10**400}, ValueError,
+     r"fan_in must be < 2\*\*63, got an int of 1329 bits"),
+    (init.he_normal_, (A((4, 5)),), {"fan_in": 1 << 63}, ValueError,
+     r"fan_in must be < 2\*\*63, got 9223372036854775808"),
+    (init.xavier_uniform_, (A((4, 5)),), {"fan_out": 10**400}, ValueError,
+     r"fan_out must be < 2\*\*63"),
+    (init.variance_scaling_, (A((4, 5)),), {"scale": 10**400}, ValueError,
+     r"scale is too large for a float"),
+    (init.uniform_, (A((4, 5)),), {"low": -(10**400)}, ValueError, r"low is too large"),
+    # Parameters or values beyond the array's dtype.
+    (init.uniform, ((1000,),), {"low": -3e38, "high": 3e38}, ValueError,
+     r"high - low overflows float32"),
+    (init.uniform_, (A32((4, 5)),), {"high": 1e39}, ValueError, r"high=1e\+39 overflows float32"),
+    (init.normal_, (A32((4, 5)),), {"std": 1e39}, ValueError, r"std=1e\+39 overflows float32"),
+    (init.normal, ((1000,),), {"mean": 1e39}, ValueError, r"mean=1e\+39 overflows float32"),
+    (init.normal_, (A32((4, 5)),), {"mean": 1e38, "std": 5e37}, ValueError,
+     r"mean=1e\+38, std=5e\+37 would overflow float32"),
+    (init.normal_, (A((4, 5)),), {"std": 1e308}, ValueError, r"would overflow float64"),
+    (init.truncated_normal_, (A32((4, 5)),), {"std": 1e38, "lower": -4.0}, ValueError,
+     r"std=1e\+38 would overflow float32: values within \[lower, upper\]"),
+    (init.truncated_normal_, (A32((4, 5)),), {"mean": -1e39}, ValueError,
+     r"mean=-1e\+39 overflows float32"),
+    (init.constant_, (A32((4, 5)), 1e39), {}, ValueError, r"value=1e\+39 overflows float32"),
+    (init.orthogonal_, (A32((4, 5)),), {"gain": -1e39}, ValueError,
+     r"gain=-1e\+39 overflows float32"),
+    (init.variance_scaling_, (A32((4, 5)),), {"scale": 1e80, "fan_in": 1}, ValueError,
+     r"scale=1e\+80 is too large for n=1 and float32"),
+    (init.variance_scaling_, (A32((4, 5)),), {"scale": 1e80, "fan_in": 1,
+                                               "distribution": "normal"}, ValueError,
+     r"scale=1e\+80 is too large for n=1 and float32"),
+    (init.xavier_uniform_, (A32((4, 5)),), {"gain": 1e38, "fan_in": 1, "fan_out": 1}, ValueError,
+     r"gain=1e\+38 is too large for n=1.0 and float32: high - low overflows float32"),
+    (init.xavier_normal_, (A((4, 5)),), {"gain": 1e200}, ValueError,
+     r"gain=1e\+200 is too large: gain\*\*2 overflows"),
+    # Tail intervals the truncated normal's quantile cannot sample.
+    (init.truncated_normal_, (A((4, 5)),), {"lower": 6.0, "upper": math.inf}, ValueError,
+     r"\[lower, upper\] = \[6.0, inf\] has 100.0% of its probability mass beyond 5.5 sd; "
+     r"the sampler is accurate only within about 5.5 sd"),
+    (init.truncated_normal, ((10,),), {"lower": -math.inf, "upper": -5.2}, ValueError,
+     r"\[lower, upper\] = \[-inf, -5.2\] has 19.1% of its probability mass beyond 5.5 sd"),
 ]
 
 
@@ -297,3 +360,42 @@ def test_refused_calls_leave_a_numpy_generator_seed_untouched(fn, args, kwargs, 
     with pytest.raises(exc, match=msg):
         fn(*args, seed=rng, **kwargs)
     assert rng.bit_generator.state == before
+
+
+@pytest.mark.parametrize("fn,args,kwargs,exc,msg",
+                         [e for e in ERRORS if "seed" in inspect.signature(e[0]).parameters
+                          and "seed" not in e[2]],
+                         ids=[f"{e[0].__name__}-{e[4][:30]}" for e in ERRORS
+                              if "seed" in inspect.signature(e[0]).parameters
+                              and "seed" not in e[2]])
+def test_refused_calls_leave_a_fastoptim_generator_untouched(fn, args, kwargs, exc, msg):
+    g = Generator(7)
+    g.normal_(np.empty(3))
+    before = g.state
+    with pytest.raises(exc, match=msg):
+        fn(*args, seed=g, **kwargs)
+    assert g.state == before
+
+
+def test_shapes_of_numpy_ints_and_zero_are_accepted():
+    assert init.zeros((np.int64(3), np.uint8(0))).shape == (3, 0)
+    assert init.normal(np.array([2, 5]), seed=1).shape == (2, 5)
+    assert init.ones(np.int32(4)).shape == (4,)
+    assert init.compute_fans((np.int64(16), 3, 5, 5)) == (75, 400)
+    assert init.compute_fans([0, 3]) == (0, 3)
+
+
+def test_parameters_at_the_edge_of_float32_are_accepted():
+    a = np.empty(1000, np.float32)
+    assert np.all(np.isfinite(init.uniform_(a, low=-1.7e38, high=1.7e38, seed=0)))
+    assert np.all(np.isfinite(init.normal_(a, std=5e37, seed=0)))
+    assert np.all(np.isfinite(init.truncated_normal_(a, std=1.5e38, seed=0)))
+    assert np.all(init.constant_(a, 3.4028235e38) == np.finfo(np.float32).max)
+    assert np.all(init.constant_(a, -math.inf) == -math.inf)  # explicit infinities stay allowed
+    b = init.variance_scaling(1000, scale=1e70, fan_in=1, seed=0)
+    assert np.all(np.isfinite(b)) and np.abs(b).max() <= 2 * 1e35 / 0.87962566103423978 * 1.0001
+
+
+def test_huge_fans_below_2_63_are_fine():
+    a = init.he_normal_(np.empty(10_000), fan_in=(1 << 63) - 1, seed=2)
+    assert abs(a.std() / math.sqrt(2 / 2**63) - 1) < 0.05

@@ -257,6 +257,42 @@ ERRORS = [
     (lambda g: g.truncated_normal_(np.zeros(8), a=40.0, b=50.0), ValueError,
      r"no probability mass"),
     (lambda g: g.truncated_normal_(np.zeros(8), std=-2.0), ValueError, r"std must be >= 0"),
+    # Tail intervals the quantile cannot sample (more than 10% of the mass beyond 5.5 sd).
+    (lambda g: g.truncated_normal_(np.zeros(8), a=6.0, b=float("inf")), ValueError,
+     r"\[a, b\] = \[6.0, inf\] has 100.0% of its probability mass beyond 5.5 sd; the sampler "
+     r"is accurate only within about 5.5 sd"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), a=-8.0, b=-7.0), ValueError,
+     r"\[a, b\] = \[-8.0, -7.0\].*accurate only within about 5.5 sd.*move the interval"),
+    # Parameters or values beyond the output dtype (float32 here unless said).
+    (lambda g: g.uniform_(np.zeros(8, np.float32), -3e38, 3e38), ValueError,
+     r"high - low overflows float32"),
+    (lambda g: g.uniform_(np.zeros(8, np.float32), 0.0, 1e39), ValueError,
+     r"high=1e\+39 overflows float32"),
+    (lambda g: g.uniform_(np.zeros(8, np.float32), -1e39, 0.0), ValueError,
+     r"low=-1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), std=1e39), ValueError,
+     r"std=1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), mean=-1e39), ValueError,
+     r"mean=-1e\+39 overflows float32"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), std=6e37), ValueError,
+     r"mean=0.0, std=6e\+37 would overflow float32: .*5.77"),
+    (lambda g: g.normal_(np.zeros(8, np.float32), mean=3e38, std=1e37), ValueError,
+     r"would overflow float32"),
+    (lambda g: g.normal_(np.zeros(8), std=3e307), ValueError,
+     r"std=3e\+307 would overflow float64: .*6.661"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), std=2e38), ValueError,
+     r"std=2e\+38 would overflow float32"),
+    (lambda g: g.truncated_normal_(np.zeros(8, np.float32), mean=1e39), ValueError,
+     r"mean=1e\+39 overflows float32"),
+    (lambda g: g.truncated_normal_(np.zeros(8), std=1e308, a=-5.0, b=5.0), ValueError,
+     r"would overflow float64"),
+    (lambda g: g.truncated_normal_(np.zeros(8), std=1e308, a=-np.inf, b=np.inf), ValueError,
+     r"would overflow float64"),
+    # Python ints beyond float64: a ValueError naming the argument, not OverflowError.
+    (lambda g: g.normal_(np.zeros(8), mean=10**400), ValueError,
+     r"mean is too large for a float, got an int of 1329 bits"),
+    (lambda g: g.uniform_(np.zeros(8), high=-(10**400)), ValueError, r"high is too large"),
+    (lambda g: g.truncated_normal_(np.zeros(8), b=10**400), ValueError, r"b is too large"),
     (lambda g: g.spawn(-1), ValueError, r"n must be in"),
     (lambda g: Generator(-1), ValueError, r"seed must be in \[0, 2\*\*64 - 1\]"),
     (lambda g: Generator(1 << 64), ValueError, r"seed must be in"),
@@ -282,6 +318,154 @@ def test_refused_fill_writes_nothing():
     with pytest.raises(ValueError, match=re.escape("std must be >= 0")):
         Generator(1).normal_(a, std=-1)
     assert np.all(a == 7.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("call", [
+    lambda g, a: g.uniform_(a, -1.7e308, 1.7e308),
+    lambda g, a: g.normal_(a, std=1e308),
+    lambda g, a: g.truncated_normal_(a, std=1e308, a=-3.0, b=3.0),
+    lambda g, a: g.truncated_normal_(a, a=6.5, b=float("inf")),
+    lambda g, a: g.normal_(a, mean=10**400),
+], ids=["uniform-span", "normal-std", "trunc-std", "trunc-tail", "huge-int"])
+def test_refusals_write_nothing_and_keep_the_counter(dtype, call):
+    g = Generator(12)
+    g.uniform_(np.empty(10))
+    before = g.state
+    a = np.full(100, 7.0, dtype)
+    with pytest.raises(ValueError):
+        call(g, a)
+    assert np.all(a == 7.0) and g.state == before
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_largest_parameters_within_the_dtype_are_accepted_and_finite(dtype):
+    big = 3.4e38 if dtype == np.float32 else 1.7e308
+    zmax = 5.77 if dtype == np.float32 else 6.661
+    g = Generator(13)
+    for call in (lambda a: g.uniform_(a, -big / 2, big / 2),
+                 lambda a: g.uniform_(a, big * 0.999, big),
+                 lambda a: g.normal_(a, std=big / zmax * 0.999),
+                 lambda a: g.normal_(a, mean=-big, std=0.0),
+                 lambda a: g.truncated_normal_(a, std=big / 2.001),
+                 lambda a: g.truncated_normal_(a, mean=big / 2, std=big / 16, a=-np.inf, b=np.inf)):
+        assert np.all(np.isfinite(call(np.empty(4096, dtype))))
+
+
+# The float32 uniform clamp ------------------------------------------------
+
+
+def test_random_fill_wants_each_distributions_parameters():
+    # A short tuple would leave the rest 0: uniform's high = 0 would clamp to 0.
+    for dist, n in (("uniform", 3), ("normal", 2), ("truncated_normal", 6)):
+        with pytest.raises(ValueError, match=f"dist '{dist}' takes {n} parameters, got 1"):
+            _core.random_fill(np.empty(4), dist, 0, 0, 0, (0.0,))
+
+
+def _unclamped_uniform_f32(words, low, high):
+    """The float32 uniform before values were clamped to high."""
+    u = (words >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+    return np.float32(low) + np.float32(high - low) * u
+
+
+def test_uniform_f32_never_exceeds_high_on_the_reviewed_case():
+    # init.uniform((2**24,), low=-4.99, high=-4.98, seed=0) gave 16 values above
+    # float32(high): float32(low) and float32(high - low) round on their own.
+    low, high, n = -4.99, -4.98, 1 << 24
+    out = Generator(0).uniform_(np.empty(n, np.float32), low, high)
+    hi32 = np.float32(high)
+    assert out.max() == hi32 and out.min() >= np.float32(low)
+    words = np.empty(n, np.uint32)
+    _core.random_bits(words, 0, 0, 0)
+    old = _unclamped_uniform_f32(words, low, high)
+    assert np.count_nonzero(old > hi32) == 16
+    # Every value that was <= high is bit for bit what it was.
+    _same_bits(out, np.minimum(old, hi32))
+
+
+# low and high one float32 step apart: 1554 of the first 4096 unclamped values
+# exceeded float32(high).
+NARROW = (-38.1, -38.0999969)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_uniform_clamp_matches_reference_on_every_isa(isa):
+    _core.set_isa(isa)
+    words = ref.random_bits(4096, 0)
+    assert np.count_nonzero(_unclamped_uniform_f32(words, *NARROW) > np.float32(NARROW[1])) == 1554
+    # and signed zeros: low = high = -0.0 (or rounding to it) gives +0.0, as before
+    for low, high in (NARROW, (-0.0, -0.0), (-1e-250, -1e-250), (-0.0, 0.0), (-1e-300, 1e-300)):
+        for dtype in DTYPES:
+            for threads, threshold in ((1, 1 << 30), (2, 64)):
+                _core.set_num_threads(threads)
+                _core.set_random_parallel_threshold(threshold)
+                out = Generator(0).uniform_(np.empty(4096, dtype), low, high)
+                _same_bits(out, ref.uniform(4096, dtype, 0, 0, 0, low, high))
+                assert dtype(low) <= out.min() and out.max() <= dtype(high)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_uniform_random_bounds_stay_within_the_rounded_bounds(dtype):
+    # Bounds of every magnitude and width down to a fraction of an ulp, both
+    # signs: C++ (every ISA) == reference, and dtype(low) <= x <= dtype(high).
+    rng = np.random.default_rng(2024)
+    for i in range(40):
+        low = float(rng.choice([-1, 1]) * 10.0 ** rng.uniform(-6, 6))
+        high = low + abs(low) * 10.0 ** rng.uniform(-8.5, 0.5)
+        if i % 4 == 0:
+            high = abs(low) * rng.uniform(0, 2)  # across 0
+        low, high = min(low, high), max(low, high)
+        want = ref.uniform(2048, dtype, i, 0, 0, low, high)
+        assert dtype(low) <= want.min() and want.max() <= dtype(high), (low, high)
+        for isa in ISAS:
+            _core.set_isa(isa)
+            _same_bits(Generator(i).uniform_(np.empty(2048, dtype), low, high), want)
+
+
+# Truncated normal: which intervals the quantile can sample -----------------
+
+TAIL_REFUSED = [(6.0, math.inf), (-math.inf, -6.0), (5.1, math.inf), (-math.inf, -5.2),
+                (5.45, 5.6), (7.0, 8.0), (-40.0, -30.0), (12.0, math.inf)]
+# [5.07, inf) has 9.8% of its mass beyond 5.5 sd, [5.1, inf) 11.2%.
+TAIL_ACCEPTED = [(5.0, math.inf), (-math.inf, -5.0), (5.07, math.inf), (4.0, 6.0), (5.4, 5.5),
+                 (-9.0, -4.0), (3.0, math.inf), (-math.inf, math.inf), (-10.0, 10.0),
+                 (-1.0, 30.0), (-30.0, 1.0), (-1e300, 1e300)]
+
+
+@pytest.mark.parametrize("a,b", TAIL_REFUSED)
+def test_truncated_normal_refuses_intervals_beyond_its_accurate_range(a, b):
+    for dtype in DTYPES:
+        g = Generator(3)
+        before = g.state
+        out = np.full(64, 7.0, dtype)
+        with pytest.raises(ValueError, match=re.escape(f"[a, b] = [{a}, {b}]") +
+                           r" has .*% of its probability mass beyond 5.5 sd; the sampler is "
+                           r"accurate only within about 5.5 sd .*move the interval closer to 0"):
+            g.truncated_normal_(out, a=a, b=b)
+        assert g.state == before and np.all(out == 7.0)
+
+
+@pytest.mark.parametrize("a,b", TAIL_ACCEPTED)
+def test_truncated_normal_accepted_intervals_match_scipy(a, b):
+    n = 200_000
+    z = Generator(5).truncated_normal_(np.empty(n), a=a, b=b)
+    assert z.min() >= a and z.max() <= b
+    # float32 fills are the float64 values rounded.
+    z32 = Generator(5).truncated_normal_(np.empty(n, np.float32), a=a, b=b)
+    _same_bits(z32, z.astype(np.float32))
+    stats = pytest.importorskip("scipy.stats")
+    assert ks_statistic(z, stats.truncnorm(a, b).cdf) < ks_bound(n)
+
+
+def test_refused_tail_intervals_would_be_wrong():
+    # What the refusal guards against, on the reference (which has no check):
+    # [6.3, inf) is far off the exact law, [5, inf) is not.
+    stats = pytest.importorskip("scipy.stats")
+    n = 200_000
+    bad = ref.truncated_normal(n, np.float64, 5, lower=6.3, upper=math.inf)
+    assert ks_statistic(bad, stats.truncnorm(6.3, math.inf).cdf) > 2 * ks_bound(n)
+    good = ref.truncated_normal(n, np.float64, 5, lower=5.0, upper=math.inf)
+    assert ks_statistic(good, stats.truncnorm(5.0, math.inf).cdf) < ks_bound(n)
 
 
 # Statistics ----------------------------------------------------------------

@@ -22,6 +22,17 @@ fastoptim::Dist parse_dist(const std::string& s) {
   throw py::value_error("dist must be 'uniform', 'normal' or 'truncated_normal', got '" + s + "'");
 }
 
+// Parameters each distribution reads (fill.hpp): a shorter tuple would leave
+// some as 0 (uniform's high = 0 would clamp every value to 0).
+std::size_t param_count(fastoptim::Dist d) {
+  switch (d) {
+    case fastoptim::Dist::uniform: return 3;
+    case fastoptim::Dist::normal: return 2;
+    case fastoptim::Dist::truncated_normal: return 6;
+  }
+  return 0;
+}
+
 fastoptim::FillParams make_params(std::uint64_t seed, std::uint64_t stream, std::uint64_t counter,
                                   const py::tuple& p) {
   fastoptim::FillParams fp{};
@@ -42,6 +53,9 @@ void bind_random(py::module_& m) {
       [](py::handle out, const std::string& dist, std::uint64_t seed, std::uint64_t stream,
          std::uint64_t counter, const py::tuple& params) {
         const fastoptim::Dist d = parse_dist(dist);
+        if (params.size() != param_count(d))
+          throw py::value_error("dist '" + dist + "' takes " + std::to_string(param_count(d)) +
+                                " parameters, got " + std::to_string(params.size()));
         const DtypeCode code = check_output_array(out.ptr(), "out");
         const fastoptim::FillParams fp = make_params(seed, stream, counter, params);
         const std::size_t n = array_size(out.ptr());
@@ -57,10 +71,10 @@ void bind_random(py::module_& m) {
       py::arg("params"), R"doc(
 Fill ``out`` (float32/float64, C-contiguous, writeable) in place from the
 Philox4x32-10 stream (key from ``seed``, ``stream``, first block ``counter``).
-``params``: uniform (low, high - low); normal (mean, std); truncated_normal
-(mean, scale, Phi(lo), Phi(hi) - Phi(lo), lo, hi). Returns the number of
-counter blocks used. Internal: fastoptim.random.Generator validates and
-calls this.
+``params``: uniform (low, high - low, high), values at most high; normal
+(mean, std); truncated_normal (mean, scale, Phi(lo), Phi(hi) - Phi(lo), lo,
+hi). Returns the number of counter blocks used. Internal:
+fastoptim.random.Generator validates and calls this.
 )doc");
   m.def(
       "random_bits",

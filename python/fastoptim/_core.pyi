@@ -70,10 +70,10 @@ def random_fill(out: typing.Any, dist: str, seed: typing.SupportsInt | typing.Su
     """
     Fill ``out`` (float32/float64, C-contiguous, writeable) in place from the
     Philox4x32-10 stream (key from ``seed``, ``stream``, first block ``counter``).
-    ``params``: uniform (low, high - low); normal (mean, std); truncated_normal
-    (mean, scale, Phi(lo), Phi(hi) - Phi(lo), lo, hi). Returns the number of
-    counter blocks used. Internal: fastoptim.random.Generator validates and
-    calls this.
+    ``params``: uniform (low, high - low, high), values at most high; normal
+    (mean, std); truncated_normal (mean, scale, Phi(lo), Phi(hi) - Phi(lo), lo,
+    hi). Returns the number of counter blocks used. Internal:
+    fastoptim.random.Generator validates and calls this.
     """
 def set_isa(isa: str) -> None:
     """

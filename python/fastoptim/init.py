@@ -60,10 +60,11 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import operator
 
 import numpy as np
 
-from .random import (_check_finite, _check_real, _normal_params,
+from .random import (_check_finite, _check_in_f32, _check_real, _normal_params,
                      _truncated_normal_params, _uniform_params, as_generator)
 
 __all__ = [
@@ -157,10 +158,7 @@ def compute_fans(shape):
     >>> compute_fans((16, 3, 5, 5))
     (75, 400)
     """
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"shape must be a sequence of ints, got {type(shape).__name__}") from None
+    shape = _check_shape(shape, "a sequence of ints")
     if len(shape) < 2:
         raise ValueError(f"fans are defined for arrays of 2 or more dimensions, got shape "
                          f"{shape}; pass fan_in= (and fan_out=) explicitly")
@@ -168,6 +166,29 @@ def compute_fans(shape):
         return shape[0], shape[1]
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
+
+
+def _check_shape(shape, kinds):
+    """A tuple of non-negative ints (operator.index: no floats, no str, no
+    bool), else a TypeError / ValueError naming shape."""
+    if isinstance(shape, (str, bytes)):
+        raise TypeError(f"shape must be {kinds}, got {type(shape).__name__}")
+    try:
+        entries = tuple(shape)
+    except TypeError:
+        raise TypeError(f"shape must be {kinds}, got {type(shape).__name__}") from None
+    out = []
+    for s in entries:
+        if isinstance(s, (bool, np.bool_)):
+            raise TypeError(f"shape entries must be ints, got a bool in shape {entries}")
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"shape entries must be ints, got {type(s).__name__} {s!r} in "
+                            f"shape {entries}") from None
+    if any(s < 0 for s in out):
+        raise ValueError(f"shape must not have negative entries, got {tuple(out)}")
+    return tuple(out)
 
 
 def _check_array(a, name="a"):
@@ -190,9 +211,13 @@ def _check_array(a, name="a"):
 def _check_fan(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a positive int, got {type(value).__name__}")
+    value = int(value)
     if value <= 0:
         raise ValueError(f"{name} must be > 0, got {value}")
-    return int(value)
+    if value >= 1 << 63:  # no array has that many elements (and fans enter float math)
+        shown = value if value.bit_length() <= 128 else f"an int of {value.bit_length()} bits"
+        raise ValueError(f"{name} must be < 2**63, got {shown}")
+    return value
 
 
 def _fans(a, fan_in, fan_out, need_in=True, need_out=True):
@@ -242,9 +267,12 @@ def ones_(a):
 
 
 def constant_(a, value):
-    """Fill ``a`` with ``value`` in place; returns ``a``."""
+    """Fill ``a`` with ``value`` in place; returns ``a``. ``value`` may be
+    +-inf; a finite value beyond the range of ``a``'s dtype is refused."""
     _check_array(a)
     value = _check_real(value, "value")
+    if a.dtype == np.float32 and abs(value) != math.inf:
+        _check_in_f32(value, "value")
     a[...] = value
     return a
 
@@ -252,14 +280,19 @@ def constant_(a, value):
 def normal_(a, mean=0.0, std=1.0, *, seed=None):
     """Fill ``a`` with normal(mean, std) values in place; returns ``a``."""
     _check_array(a)
-    params = _normal_params(mean, std)
+    params = _normal_params(mean, std, a.dtype == np.float32)
     return as_generator(seed)._fill(a, "normal", params)
 
 
 def uniform_(a, low=0.0, high=1.0, *, seed=None):
-    """Fill ``a`` with uniform values in [low, high) in place; returns ``a``."""
+    """Fill ``a`` with uniform values in [low, high) in place; returns ``a``.
+
+    ``low`` and ``high`` are rounded to ``a``'s dtype; rounding may give
+    ``high`` itself, never more (see
+    :meth:`fastoptim.random.Generator.uniform_`).
+    """
     _check_array(a)
-    params = _uniform_params(low, high)
+    params = _uniform_params(low, high, a.dtype == np.float32)
     return as_generator(seed)._fill(a, "uniform", params)
 
 
@@ -271,9 +304,16 @@ def truncated_normal_(a, mean=0.0, std=1.0, lower=-2.0, upper=2.0, *, seed=None)
     ``trunc_normal_(t, mean, std, a, b)`` takes absolute bounds: its
     ``a = mean + lower * std``). Note the sd of the result is below ``std``
     (0.88 std for the default +-2).
+
+    The sampler is accurate only within about 5.5 sd of ``mean``: an
+    interval with more than 10% of its probability mass beyond 5.5 sd (e.g.
+    ``lower=5.2, upper=inf``) is refused with a ValueError; ``lower=5`` and
+    every interval containing the centre are accepted (see
+    :meth:`fastoptim.random.Generator.truncated_normal_`).
     """
     _check_array(a)
-    params = _truncated_normal_params(mean, std, lower, upper, ("lower", "upper"))
+    params = _truncated_normal_params(mean, std, lower, upper, ("lower", "upper"),
+                                      a.dtype == np.float32)
     return as_generator(seed)._fill(a, "truncated_normal", params)
 
 
@@ -295,19 +335,30 @@ def variance_scaling_(a, scale=1.0, mode="fan_in", distribution="truncated_norma
         raise ValueError(f"scale must be > 0, got {scale}")
     _check_choice(mode, "mode", _MODES)
     _check_choice(distribution, "distribution", _DISTRIBUTIONS)
+    return _variance_scaling(a, scale, mode, distribution, fan_in, fan_out, seed,
+                             f"scale={scale}")
+
+
+def _variance_scaling(a, scale, mode, distribution, fan_in, fan_out, seed, culprit):
+    """variance_scaling_ after its own checks; ``culprit`` names the argument
+    an overflow is blamed on (``scale=...``, or xavier's ``gain=...``)."""
     fi, fo = _fans(a, fan_in, fan_out, need_in=mode != "fan_out", need_out=mode != "fan_in")
     n = {"fan_in": fi, "fan_out": fo}.get(mode) or (fi + fo) / 2.0
     var = scale / n
-    if distribution == "normal":
-        params = _normal_params(0.0, math.sqrt(var))
-    elif distribution == "truncated_normal":
-        params = _truncated_normal_params(0.0, math.sqrt(var) / _TRUNC2_STD, -2.0, 2.0)
-    else:
-        bound = math.sqrt(3.0 * var)
-        if bound == math.inf:
-            raise ValueError(f"scale={scale} is too large for n={n}: the uniform bound "
-                             "sqrt(3 * scale / n) overflows")
-        params = _uniform_params(-bound, bound)
+    f32 = a.dtype == np.float32
+    try:
+        if distribution == "normal":
+            params = _normal_params(0.0, math.sqrt(var), f32)
+        elif distribution == "truncated_normal":
+            params = _truncated_normal_params(0.0, math.sqrt(var) / _TRUNC2_STD, -2.0, 2.0,
+                                              f32=f32)
+        else:
+            bound = math.sqrt(3.0 * var)
+            if bound == math.inf:
+                raise ValueError("the uniform bound sqrt(3 * scale / n) overflows")
+            params = _uniform_params(-bound, bound, f32)
+    except ValueError as e:  # only an overflow can get here: name the argument
+        raise ValueError(f"{culprit} is too large for n={n} and {a.dtype}: {e}") from None
     return as_generator(seed)._fill(a, distribution, params)
 
 
@@ -315,6 +366,8 @@ def _check_gain(gain):
     gain = _check_finite(gain, "gain")
     if gain <= 0:
         raise ValueError(f"gain must be > 0, got {gain}")
+    if gain * gain == math.inf:
+        raise ValueError(f"gain={gain} is too large: gain**2 overflows")
     return gain
 
 
@@ -325,16 +378,16 @@ def xavier_normal_(a, gain=1.0, *, fan_in=None, fan_out=None, seed=None):
     """
     _check_array(a)
     gain = _check_gain(gain)
-    return variance_scaling_(a, gain * gain, "fan_avg", "normal", fan_in=fan_in,
-                             fan_out=fan_out, seed=seed)
+    return _variance_scaling(a, gain * gain, "fan_avg", "normal", fan_in, fan_out, seed,
+                             f"gain={gain}")
 
 
 def xavier_uniform_(a, gain=1.0, *, fan_in=None, fan_out=None, seed=None):
     """Glorot & Bengio (2010): U(-b, b), b = gain sqrt(6 / (fan_in + fan_out))."""
     _check_array(a)
     gain = _check_gain(gain)
-    return variance_scaling_(a, gain * gain, "fan_avg", "uniform", fan_in=fan_in,
-                             fan_out=fan_out, seed=seed)
+    return _variance_scaling(a, gain * gain, "fan_avg", "uniform", fan_in, fan_out, seed,
+                             f"gain={gain}")
 
 
 def _he_gain(negative_slope, nonlinearity):
@@ -395,6 +448,8 @@ def orthogonal_(a, gain=1.0, *, seed=None):
     """
     _check_array(a)
     gain = _check_finite(gain, "gain")
+    if a.dtype == np.float32:
+        _check_in_f32(gain, "gain")  # the entries are gain * q, |q| <= 1
     if a.ndim < 2:
         raise ValueError(f"a has shape {a.shape}: orthogonal_ needs 2 or more dimensions")
     gen = as_generator(seed)
@@ -421,16 +476,9 @@ def _alloc(shape, dtype):
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
     if dt not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    if isinstance(shape, numbers.Integral):
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, (bool, np.bool_)):
         shape = (shape,)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"shape must be an int or a sequence of ints, got "
-                        f"{type(shape).__name__}") from None
-    if any(s < 0 for s in shape):
-        raise ValueError(f"shape must not have negative entries, got {shape}")
-    return np.empty(shape, dt)
+    return np.empty(_check_shape(shape, "an int or a sequence of ints"), dt)
 
 
 def _allocating(fill):

@@ -18,15 +18,18 @@ version.
   ``j = 0..15``, and value ``16 k + j`` of the group comes from block ``j``:
 
   * uniform float32: word ``k``; ``u = (x >> 8) * 2**-24`` in [0, 1) (24
-    bits, every value exact), ``low + (high - low) * u`` in float32 (G = 64);
+    bits, every value exact), ``min(low + (high - low) * u, high)`` in
+    float32, ``low``, ``high - low`` (taken in float64) and ``high`` each
+    rounded to float32 (G = 64);
   * uniform float64: words ``2k, 2k+1``; 53 bits
-    ``u = ((x >> 5) * 2**26 + (y >> 6)) * 2**-53`` (G = 32);
+    ``u = ((x >> 5) * 2**26 + (y >> 6)) * 2**-53``,
+    ``min(low + (high - low) * u, high)`` (G = 32);
   * normal: Box-Muller on words ``(0, 1)`` -> values ``j`` (cos) and
     ``16 + j`` (sin), words ``(2, 3)`` -> ``32 + j``, ``48 + j`` (G = 64).
     float32: ``u1 = ((x >> 8) + 1) * 2**-24`` in (0, 1], angle ``2 pi u2``,
     ``u2 = (y >> 8) * 2**-24``, computed in float32 (so ``|z| <= 5.77``);
     float64: ``u1 = (x + 1) * 2**-32``, ``u2 = y * 2**-32``, in float64
-    (``|z| <= 6.66``). log, sin and cos are fastoptim's own (see
+    (``|z| <= 6.661``). log, sin and cos are fastoptim's own (see
     :mod:`fastoptim.reference.random`), identical on every CPU;
   * truncated normal: word ``k``; inverse CDF in float64 of
     ``u = (x + 1/2) * 2**-32`` (G = 64).
@@ -44,6 +47,7 @@ version.
 
 from __future__ import annotations
 
+import math
 import numbers
 import secrets
 import threading
@@ -70,15 +74,27 @@ def _check_u64(value, name):
 _INF = float("inf")
 
 
+def _too_large_for_float(value, name):
+    what = (f"an int of {int(value).bit_length()} bits" if isinstance(value, numbers.Integral)
+            else f"a {type(value).__name__} beyond the float64 range")
+    return ValueError(f"{name} is too large for a float, got {what}")
+
+
 def _check_real(value, name):
     if type(value) is float or type(value) is int:  # fast path: a fill call is ~1 us
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise _too_large_for_float(value, name) from None
         if value != value:
             raise ValueError(f"{name} must not be NaN")
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise _too_large_for_float(value, name) from None
     if value != value:
         raise ValueError(f"{name} must not be NaN")
     return value
@@ -201,17 +217,22 @@ class Generator:
     def uniform_(self, out, low=0.0, high=1.0):
         """Fill ``out`` with uniform values in [low, high).
 
-        float32 values are ``low + (high - low) * u`` with ``u`` a multiple of
-        2**-24 in [0, 1); float64 uses 53 bits. With low = 0, high = 1 the
-        upper bound is never reached; otherwise the last rounding may reach
-        ``high``.
+        ``low`` and ``high`` are rounded to ``out``'s dtype; float32 values
+        are ``min(low + (high - low) * u, high)`` with ``u`` a multiple of
+        2**-24 in [0, 1) and ``high - low`` rounded once, float64 uses 53
+        bits. With low = 0, high = 1 the upper bound is never reached;
+        otherwise rounding may give ``high`` itself, never more. Refused
+        (ValueError) when a bound or ``high - low`` is not finite in the dtype.
         """
-        return self._fill(out, "uniform", _uniform_params(low, high))
+        return self._fill(out, "uniform", _uniform_params(low, high, _is_f32(out)))
 
     def normal_(self, out, mean=0.0, std=1.0):
         """Fill ``out`` with normal(mean, std) values (Box-Muller; see the
-        stream policy)."""
-        return self._fill(out, "normal", _normal_params(mean, std))
+        stream policy). Refused (ValueError) when ``mean`` or ``std`` is not
+        finite in ``out``'s dtype or ``|mean| + zmax * std`` overflows it
+        (zmax = 5.77 float32, 6.661 float64: the largest |z| the transform
+        gives)."""
+        return self._fill(out, "normal", _normal_params(mean, std, _is_f32(out)))
 
     def truncated_normal_(self, out, mean=0.0, std=1.0, a=-2.0, b=2.0):
         """Fill ``out`` with normal(mean, std) values conditioned on
@@ -219,49 +240,146 @@ class Generator:
 
         Unlike ``torch.nn.init.trunc_normal_``, ``a`` and ``b`` are in units
         of ``std`` around ``mean`` (the default keeps values within 2 sd).
-        Inverse-CDF sampling in float64, one counter word per value: values
-        are exact up to the quantile approximation (Giles' erfinv: relative
-        error below 1.3e-7 while |z| <= 5, growing beyond; values always
-        stay within the bounds). Bounds may be infinite.
+        Inverse-CDF sampling in float64, one counter word per value; values
+        always stay within the bounds, which may be infinite.
+
+        The quantile is Giles' single-precision erfinv: relative error below
+        1.3e-7 while |z| <= 5 and 5e-7 at 5.5, but 6e-5 at 6 sd, 5e-3 at 7
+        and the wrong sign past about 9.5. So the sampler is accurate only
+        within about 5.5 sd, and an interval with more than 10% of its
+        probability mass beyond 5.5 sd is refused (ValueError), e.g.
+        [5.2, inf). [5, inf) (6.6% beyond) is accepted, within Kolmogorov
+        distance 1e-5 of the exact law, and so is every interval containing
+        the centre. A window narrower than the quantile's error (1.3e-7 |z|)
+        piles its values on the bounds. Also refused: ``mean``, ``std`` not
+        finite in ``out``'s dtype, or ``|mean| + std * max(|a|, |b|)`` (at
+        most 7.5 std) overflowing it.
         """
-        return self._fill(out, "truncated_normal", _truncated_normal_params(mean, std, a, b))
+        return self._fill(out, "truncated_normal",
+                          _truncated_normal_params(mean, std, a, b, f32=_is_f32(out)))
 
 
 # The checked parameters of each distribution, shared by the Generator
 # methods and fastoptim.init, which checks them before it draws a seed from a
 # numpy.random.Generator (so a refused call leaves that generator as it was).
+# ``f32``: the output is float32, so every parameter and every value that can
+# come out must be finite in float32, not only in float64.
 
-def _uniform_params(low, high):
-    """(low, high - low), or a ValueError/TypeError naming the bad argument."""
+# float64 values of magnitude >= this round to inf in float32 (halfway between
+# the largest float32, 3.4028235e38, and 2**128; the tie goes to 2**128).
+_F32_OVERFLOW = 2.0**128 - 2.0**103
+_F32_DTYPE = np.dtype(np.float32)
+# Largest |z| of the Box-Muller transform (rounded up): sqrt(-2 log 2**-24) =
+# 5.7681 in float32, sqrt(-2 log 2**-32) = 6.6604 in float64, |cos|, |sin| <= 1.
+_NORMAL_ZMAX_F32 = 5.77
+_NORMAL_ZMAX_F64 = 6.661
+# The truncated normal's quantile (Giles' single-precision erfinv) has relative
+# error <= 5e-7 within 5.5 sd and grows fast beyond (3e-6 at 5.63, 6e-5 at 6,
+# 8e-4 at 6.5; wrong sign past about 9.5 sd). An interval with more than
+# _TN_MAX_FAR_MASS of its mass beyond _TN_ACCURATE_SD is refused: the accepted
+# ones keep the sampled law within Kolmogorov distance ~1.1e-5 of the exact one
+# ([5.05, inf); a KS test needs ~1e10 values to see it), while [5.5, inf) is
+# at 1.2e-4 and [6, inf) at 2.3e-3 (KS p ~ 1e-6 on 1e6 values): distances of
+# the image of u under the kernels' quantile map (the reference's, bit for
+# bit) on a dense grid of u, against scipy's ndtr.
+_TN_ACCURATE_SD = 5.5
+_TN_MAX_FAR_MASS = 0.1
+_PHI_FAR = 0.5 * math.erfc(_TN_ACCURATE_SD / math.sqrt(2.0))  # Phi(-5.5)
+# Largest |z| the quantile returns on an accepted interval (7.4951, at the
+# smallest probability such an interval reaches: 2**-33 * 10 Phi(-5.5)).
+_TN_ZMAX = 7.5
+
+
+def _is_f32(out):
+    """Whether ``out`` is a float32 array (its fill's parameters then must fit
+    float32; anything else gets the float64 limits, or is refused by the fill)."""
+    return isinstance(out, np.ndarray) and out.dtype == _F32_DTYPE
+
+
+def _check_in_f32(value, name):
+    if not -_F32_OVERFLOW < value < _F32_OVERFLOW:
+        raise ValueError(f"{name}={value} overflows float32 (largest float32: 3.4028235e+38)")
+
+
+def _check_bound(mean, std, zmax, f32, what):
+    """Refuses ``mean + z * std`` that can overflow the output dtype, |z| <= zmax."""
+    if std == 0.0:
+        return
+    if f32:
+        # The normal kernel runs in float32 on the rounded mean and std: room
+        # for their rounding (the truncated normal's double result is only cast).
+        if (abs(mean) + std * zmax) * (1.0 + 2.0**-22) < _F32_OVERFLOW:
+            return
+    elif abs(mean) + std * zmax < _INF:
+        return  # rounding is monotone: no value exceeds this bound
+    dtype = "float32" if f32 else "float64"
+    raise ValueError(f"mean={mean}, std={std} would overflow {dtype}: {what} reach "
+                     f"|mean| + {zmax} * std")
+
+
+def _mean_std(mean, std, f32):
+    mean = _check_finite(mean, "mean")
+    std = _check_finite(std, "std")
+    if std < 0:
+        raise ValueError(f"std must be >= 0, got {std}")
+    if f32 and not (-_F32_OVERFLOW < mean < _F32_OVERFLOW and std < _F32_OVERFLOW):
+        _check_in_f32(mean, "mean")
+        _check_in_f32(std, "std")
+    return mean, std
+
+
+def _uniform_params(low, high, f32=False):
+    """(low, high - low, high), or a ValueError/TypeError naming the bad argument."""
     low = _check_finite(low, "low")
     high = _check_finite(high, "high")
     if low > high:
         raise ValueError(f"low must be <= high, got low={low}, high={high}")
     span = high - low
-    if span == float("inf"):
+    if f32:
+        if not (-_F32_OVERFLOW < low and high < _F32_OVERFLOW):
+            _check_in_f32(low, "low")
+            _check_in_f32(high, "high")
+        if span >= _F32_OVERFLOW:
+            raise ValueError(f"high - low overflows float32: low={low}, high={high}")
+    elif span == _INF:
         raise ValueError(f"high - low overflows: low={low}, high={high}")
-    return (low, span)
+    return (low, span, high)
 
 
-def _normal_params(mean, std):
-    mean = _check_finite(mean, "mean")
-    std = _check_finite(std, "std")
-    if std < 0:
-        raise ValueError(f"std must be >= 0, got {std}")
+def _normal_params(mean, std, f32=False):
+    mean, std = _mean_std(mean, std, f32)
+    _check_bound(mean, std, _NORMAL_ZMAX_F32 if f32 else _NORMAL_ZMAX_F64, f32,
+                 "Box-Muller values")
     return (mean, std)
 
 
-def _truncated_normal_params(mean, std, a, b, names=("a", "b")):
+def _truncated_normal_params(mean, std, a, b, names=("a", "b"), f32=False):
     """The kernel's parameters; ``names`` are the bounds' argument names in errors."""
-    mean, std = _normal_params(mean, std)
+    mean, std = _mean_std(mean, std, f32)
     a = _check_real(a, names[0])
     b = _check_real(b, names[1])
     if not a < b:
         raise ValueError(f"{names[0]} must be < {names[1]}, got {names[0]}={a}, {names[1]}={b}")
     params = _ref.truncated_normal_params(mean, std, a, b)
-    if not params[3] > 1e-300:
+    _, _, pa, pspan, lo, hi = params
+    if not pspan > 1e-300:
         raise ValueError(f"the interval [{names[0]}, {names[1]}] = [{a}, {b}] has no "
                          "probability mass in double precision; move it closer to 0")
+    # (lo, hi) leans left (lo + hi <= 0): mass beyond -5.5 sd, and beyond +5.5
+    # only when the interval spans the centre. The default [-2, 2] stops here.
+    if lo < -_TN_ACCURATE_SD:
+        far = 0.5 * math.erfc(-min(hi, -_TN_ACCURATE_SD) / math.sqrt(2.0)) - pa
+        if hi > _TN_ACCURATE_SD:
+            far += _PHI_FAR - 0.5 * math.erfc(hi / math.sqrt(2.0))
+        if far > _TN_MAX_FAR_MASS * pspan:
+            raise ValueError(
+                f"the interval [{names[0]}, {names[1]}] = [{a}, {b}] has {far / pspan:.1%} of "
+                f"its probability mass beyond {_TN_ACCURATE_SD} sd; the sampler is accurate "
+                f"only within about {_TN_ACCURATE_SD} sd (at most {_TN_MAX_FAR_MASS:.0%} of "
+                "the mass may lie beyond), so its values would be wrong: move the interval "
+                "closer to 0")
+    zmax = min(max(abs(a), abs(b)), _TN_ZMAX)
+    _check_bound(mean, std, zmax, f32, f"values within [{names[0]}, {names[1]}]")
     return params
 
 

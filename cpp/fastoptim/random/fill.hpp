@@ -30,7 +30,8 @@ struct FillParams {
   std::uint32_t key[2];
   std::uint64_t stream;
   std::uint64_t counter;  // first block of the fill
-  // uniform: low, high - low. normal: mean, std.
+  // uniform: low, high - low, high (values are min(low + (high - low) u, high),
+  // each rounded to the output type). normal: mean, std.
   // truncated_normal: mean, scale (+-std), Phi(lo), Phi(hi) - Phi(lo), lo, hi
   // (lo, hi in units of std, in the frame where the quantile is taken).
   double p[6];

@@ -107,14 +107,20 @@ struct Bits {
   }
 };
 
+// low + (high - low) u, then at most high (all three rounded to float): the
+// separately rounded low and span can put low + span u above high.
 struct UniformF32 {
   static constexpr std::size_t G = 64;
   const FillParams& fp;
   void operator()(std::size_t g, float* dst) const {
     const float lo = static_cast<float>(fp.p[0]), span = static_cast<float>(fp.p[1]);
+    const vf hi = splat<vf>(static_cast<float>(fp.p[2]));
     for (int sub = 0; sub < kSub; ++sub) {
       const Words w = philox(sub_block(fp, g, sub), fp);
-      for (int k = 0; k < 4; ++k) storeu(dst + 16 * k + sub * kLanes32, lo + span * unit_f32(w.x[k]));
+      for (int k = 0; k < 4; ++k) {
+        const vf v = lo + span * unit_f32(w.x[k]);
+        storeu(dst + 16 * k + sub * kLanes32, v > hi ? hi : v);
+      }
     }
   }
 };
@@ -133,7 +139,7 @@ struct UniformF64 {
   const FillParams& fp;
   // Groups g .. g + ng - 1 into dst, kRuns runs of kLanes32 blocks at a time.
   void operator()(std::size_t g, std::size_t ng, double* dst) const {
-    const double lo = fp.p[0], span = fp.p[1];
+    const double lo = fp.p[0], span = fp.p[1], hi = fp.p[2];
     const std::size_t units = ng * kSub;
     std::size_t u = 0;
     for (; u + kRuns <= units; u += kRuns) {
@@ -141,19 +147,22 @@ struct UniformF64 {
       for (int t = 0; t < kRuns; ++t) b[t] = unit_block(g, u + t);
       Raw r[kRuns];
       philox_raw<kRuns>(b, fp, r);
-      for (int t = 0; t < kRuns; ++t) emit(r[t], lo, span, dst, u + t);
+      for (int t = 0; t < kRuns; ++t) emit(r[t], lo, span, hi, dst, u + t);
     }
-    for (; u < units; ++u) emit(philox_raw(unit_block(g, u), fp), lo, span, dst, u);
+    for (; u < units; ++u) emit(philox_raw(unit_block(g, u), fp), lo, span, hi, dst, u);
   }
   std::uint64_t unit_block(std::size_t g, std::size_t u) const {
     return sub_block(fp, g + u / kSub, static_cast<int>(u % kSub));
   }
-  static void emit(const Raw& r, double lo, double span, double* dst, std::size_t u) {
+  // low + span u, at most high (a guard: no float64 case above high is known).
+  static void emit(const Raw& r, double lo, double span, double hi, double* dst, std::size_t u) {
     double* d0 = dst + (u / kSub) * G + (u % kSub) * kLanes32;
+    const vd vhi = splat<vd>(hi);
     for (int k = 0; k < 2; ++k)
       for (int h = 0; h < 2; ++h) {
-        const vd v = simd::u53(r.c[2 * k][h], r.c[2 * k + 1][h]) * 1.1102230246251565e-16;
-        storeu(d0 + 16 * k + h * kLanes64, lo + span * v);
+        const vd v = lo + span * (simd::u53(r.c[2 * k][h], r.c[2 * k + 1][h]) *
+                                  1.1102230246251565e-16);
+        storeu(d0 + 16 * k + h * kLanes64, v > vhi ? vhi : v);
       }
   }
 };

@@ -16,8 +16,10 @@
 //   degree 5 and 6, errors 2e-17 and 2e-19) and a quadrant swap / sign flip.
 // erfinv: M. Giles, "Approximating the erfinv function" (GPU Computing Gems,
 //   2011), single-precision coefficients, evaluated in double: the normal
-//   quantile has relative error below 1.3e-7 for |z| <= 5 (growing beyond:
-//   5e-3 at 7 sd), the coefficients' accuracy, not the arithmetic's.
+//   quantile has relative error below 1.3e-7 for |z| <= 5 and 5e-7 at 5.5
+//   (growing fast beyond: 6e-5 at 6 sd, 5e-3 at 7, wrong sign past ~9.5),
+//   the coefficients' accuracy, not the arithmetic's. fastoptim.random
+//   refuses intervals with more than 10% of their mass beyond 5.5 sd.
 #pragma once
 
 #include "fastoptim/random/simd.hpp"

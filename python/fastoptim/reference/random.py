@@ -238,7 +238,9 @@ _GILES_TAIL = (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
 
 def normal_quantile(p):
     """Phi^-1(p) as the kernels compute it: sqrt(2) erfinv(2p - 1) with Giles'
-    single-precision erfinv coefficients, in float64."""
+    single-precision erfinv coefficients, in float64. Relative error below
+    1.3e-7 for |z| <= 5, 5e-7 at 5.5, 6e-5 at 6, 5e-3 at 7; wrong sign past
+    about 9.5 sd."""
     p = np.asarray(p, dtype=np.float64)
     x = p * 2.0 - 1.0
     q = p * (1.0 - p)
@@ -263,7 +265,11 @@ def _check_dtype(dtype):
 
 
 def uniform(n, dtype, seed, stream=0, counter=0, low=0.0, high=1.0):
-    """Values of Generator.uniform_ on an array of n values."""
+    """Values of Generator.uniform_ on an array of n values:
+    min(low + (high - low) u, high), low, high - low and high each rounded to
+    the dtype (the rounded low and span alone can overshoot high); the min is
+    the kernels' select ``v > high ? high : v`` (which keeps +0.0 for high =
+    -0.0, where np.minimum may not)."""
     dtype = _check_dtype(dtype)
     g = group_size("uniform", dtype)
     ng = -(-n // g)
@@ -271,11 +277,13 @@ def uniform(n, dtype, seed, stream=0, counter=0, low=0.0, high=1.0):
     if dtype == np.float32:
         u = (w >> np.uint32(8)).astype(np.float32) * F32(5.9604644775390625e-08)
         out = F32(low) + F32(high - low) * u
+        out = np.where(out > F32(high), F32(high), out)
     else:
         a = (w[:, 0::2] >> np.uint32(5)).astype(np.float64)
         b = (w[:, 1::2] >> np.uint32(6)).astype(np.float64)
         u = (a * 67108864.0 + b) * 1.1102230246251565e-16
         out = float(low) + float(high - low) * u
+        out = np.where(out > float(high), float(high), out)
     return np.ascontiguousarray(out).reshape(-1)[:n]
 
 
