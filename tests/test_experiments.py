@@ -482,8 +482,6 @@ def test_out_file_refused_without_the_guard(tmp_path):
     ("batchnorm", dict(scales=[0.1, 0]), ValueError,
      "scales[1] must be a positive finite number, got 0"),
     ("batchnorm", dict(scales=[0.1, float("inf")]), ValueError, "scales[1] must be a positive"),
-    ("batchnorm", dict(n_train=201, batch_size=100), ValueError,
-     "n_train=201 samples in batches of batch_size=100 leave a last batch of 1 sample"),
     # overfitting
     ("overfitting", dict(regularizers={}), ValueError, "regularizers must not be empty"),
     ("overfitting", dict(regularizers=[("plain", {})]), TypeError,
@@ -491,7 +489,11 @@ def test_out_file_refused_without_the_guard(tmp_path):
     ("overfitting", dict(regularizers={"x": 0.1}), TypeError,
      "regularizers['x'] must be a dict of MLP keyword arguments"),
     ("overfitting", dict(regularizers={"x": {"init": "he"}}), ValueError,
-     "regularizers['x'] may set dropout, weight_decay, not 'init'"),
+     "regularizers['x'] may set dropout, weight_decay, batch_norm, activation, not 'init'"),
+    ("overfitting", dict(regularizers={"x": {"batch_norm": 1}}), TypeError,
+     "regularizers['x']['batch_norm'] must be True or False"),
+    ("overfitting", dict(regularizers={"x": {"activation": "gelu"}}), ValueError,
+     "regularizers['x']['activation'] must be one of"),
     ("overfitting", dict(regularizers={"x": {"dropout": 1}}), ValueError,
      "regularizers['x']['dropout'] must be a ratio in [0, 1), got 1"),
     ("overfitting", dict(regularizers={"x": {"weight_decay": -1}}), ValueError,
@@ -509,8 +511,12 @@ def test_out_file_refused_without_the_guard(tmp_path):
      "n_samples=2 with val_fraction=0.2 gives 0 validation and 2 training samples"),
     ("tuning", dict(n_samples=10, val_fraction=0.99), ValueError,
      "n_samples=10 with val_fraction=0.99 gives 10 validation and 0 training samples"),
-    ("tuning", dict(lr_range=(-2, -6)), ValueError, "lr_range must be a pair (lo, hi) with lo < hi"),
-    ("tuning", dict(lr_range=(-2, -2)), ValueError, "lr_range must be a pair (lo, hi) with lo <"),
+    ("tuning", dict(lr_range=(-2, -6)), ValueError, "lr_range must be a pair (lo, hi) with lo <= hi"),
+    ("tuning", dict(lr_range=(-2, -2.5)), ValueError, "lr_range must be a pair (lo, hi) with lo <="),
+    ("tuning", dict(lr_range=(10**400, 1)), ValueError,
+     "lr_range[0] must be a finite number, got an int too large for a float"),
+    ("tuning", dict(n_samples=10**400), ValueError, "n_samples must be at most 2**62"),
+    ("trajectories", dict(lr={"SGD": 10**400}), ValueError, "an int too large for a float"),
     ("tuning", dict(lr_range=-2), TypeError, "lr_range must be a pair of numbers (lo, hi)"),
     ("tuning", dict(lr_range=(1, 400)), ValueError,
      "lr_range is a pair of powers of 10 within [-300, 300], got (1, 400)"),
@@ -527,6 +533,35 @@ def test_experiment_specific_arguments_refused(name, kwargs, error, words, no_wo
     with pytest.raises(error) as e:
         ex.EXPERIMENTS[name](**kwargs)
     assert words in str(e.value)
+
+
+@pytest.mark.parametrize("n_train,refused", [(201, True), (1501, False)])
+def test_batchnorm_last_batch_checked_on_the_samples_used(monkeypatch, n_train, refused):
+    # n_train=201 leaves a last batch of 1; n_train=1501 does not, since the
+    # digits have only 1438 training samples (1438 = 14 * 100 + 38).
+    import importlib
+
+    def refuse(*args, **kwargs):
+        raise WorkStarted
+
+    monkeypatch.setattr(importlib.import_module("fastoptim.experiments.batchnorm"), "MLP", refuse)
+    if refused:
+        with pytest.raises(ValueError, match="n_train=201 samples in batches of batch_size=100 "
+                                             "leave a last batch of 1 sample"):
+            ex.batchnorm(n_train=n_train, batch_size=100)
+    else:
+        with pytest.raises(WorkStarted):
+            ex.batchnorm(n_train=n_train, batch_size=100)
+
+
+def test_overfitting_takes_batch_norm_and_activation(tmp_path):
+    r = ex.overfitting(n_train=100, epochs=2, batch_size=50, hidden=(10,),
+                       regularizers={"bn tanh": {"batch_norm": True, "activation": "tanh"}})
+    assert len(r.train_accuracy["bn tanh"]) == 3
+    with pytest.raises(ValueError, match="the 101 training samples in batches of batch_size=50 "
+                                         "leave a last batch of 1"):
+        ex.overfitting(n_train=101, epochs=1, batch_size=50, hidden=(10,),
+                       regularizers={"bn": {"batch_norm": True}})
 
 
 def test_batchnorm_last_batch_of_the_data_checked_before_training(monkeypatch):

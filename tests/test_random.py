@@ -597,3 +597,26 @@ def test_docstring_examples_run():
     for mod in (fastoptim.random, fastoptim.init):
         res = doctest.testmod(mod)
         assert res.attempted > 0 and res.failed == 0
+
+
+def test_float32_fills_at_the_edge_of_the_range_are_accepted_and_finite():
+    # The float32 overflow checks must not refuse what the kernels compute
+    # finitely: the normal's margin covers only its float32 product, and the
+    # truncated normal is computed in float64 and cast.
+    big = float(np.finfo(np.float32).max)
+    for mean, std in [(big, 1.0), (-big, 1.0), (0.9999999 * big, 1e30)]:
+        out = Generator(1).normal_(np.empty(4096, np.float32), mean, std)
+        assert np.isfinite(out).all()
+    for mean, std in [(big, 1.0), (big - 2.0**103, 1e31)]:
+        out = Generator(1).truncated_normal_(np.empty(4096, np.float32), mean, std)
+        assert np.isfinite(out).all()
+    with pytest.raises(ValueError, match="would overflow float32"):
+        Generator(1).normal_(np.empty(8, np.float32), big, 1e33)
+
+
+def test_truncated_normal_with_std_zero_is_the_mean_on_any_interval():
+    # The accuracy rule is about the quantile's tail; with std 0 there is none.
+    out = Generator(1).truncated_normal_(np.empty(64), 1.5, 0.0, 5.2, np.inf)
+    np.testing.assert_array_equal(out, 1.5)
+    with pytest.raises(ValueError, match="beyond 5.5 sd"):
+        Generator(1).truncated_normal_(np.empty(64), 1.5, 1.0, 5.2, np.inf)

@@ -301,16 +301,23 @@ def _check_in_f32(value, name):
         raise ValueError(f"{name}={value} overflows float32 (largest float32: 3.4028235e+38)")
 
 
-def _check_bound(mean, std, zmax, f32, what):
-    """Refuses ``mean + z * std`` that can overflow the output dtype, |z| <= zmax."""
+def _check_bound(mean, std, zmax, f32, what, in_f32=False):
+    """Refuses ``mean + z * std`` that can overflow the output dtype, |z| <= zmax.
+
+    ``in_f32``: the kernel computes in float32 on the rounded mean and std
+    (the normal); else in float64, the result cast to the output (the
+    truncated normal).
+    """
     if std == 0.0:
         return
-    if f32:
-        # The normal kernel runs in float32 on the rounded mean and std: room
-        # for their rounding (the truncated normal's double result is only cast).
-        if (abs(mean) + std * zmax) * (1.0 + 2.0**-22) < _F32_OVERFLOW:
+    if in_f32:
+        # fl(m + fl(s * z)) is finite when |m| + |s * z| rounded up stays
+        # below the rounding-to-inf threshold; z <= zmax, the product's
+        # rounding covered by the margin on that term alone.
+        m, sd = abs(float(np.float32(mean))), float(np.float32(std))
+        if m + sd * zmax * (1.0 + 2.0**-22) < _F32_OVERFLOW:
             return
-    elif abs(mean) + std * zmax < _INF:
+    elif abs(mean) + std * zmax < (_F32_OVERFLOW if f32 else _INF):
         return  # rounding is monotone: no value exceeds this bound
     dtype = "float32" if f32 else "float64"
     raise ValueError(f"mean={mean}, std={std} would overflow {dtype}: {what} reach "
@@ -349,7 +356,7 @@ def _uniform_params(low, high, f32=False):
 def _normal_params(mean, std, f32=False):
     mean, std = _mean_std(mean, std, f32)
     _check_bound(mean, std, _NORMAL_ZMAX_F32 if f32 else _NORMAL_ZMAX_F64, f32,
-                 "Box-Muller values")
+                 "Box-Muller values", in_f32=f32)
     return (mean, std)
 
 
@@ -367,7 +374,7 @@ def _truncated_normal_params(mean, std, a, b, names=("a", "b"), f32=False):
                          "probability mass in double precision; move it closer to 0")
     # (lo, hi) leans left (lo + hi <= 0): mass beyond -5.5 sd, and beyond +5.5
     # only when the interval spans the centre. The default [-2, 2] stops here.
-    if lo < -_TN_ACCURATE_SD:
+    if lo < -_TN_ACCURATE_SD and std != 0.0:  # std 0: every value is the mean
         far = 0.5 * math.erfc(-min(hi, -_TN_ACCURATE_SD) / math.sqrt(2.0)) - pa
         if hi > _TN_ACCURATE_SD:
             far += _PHI_FAR - 0.5 * math.erfc(hi / math.sqrt(2.0))

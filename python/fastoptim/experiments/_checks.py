@@ -64,7 +64,11 @@ def finite_real(name: str, value, *, what: str = "a finite number"):
     """A finite int or float (a numpy number too; not a bool or str)."""
     if not _is_real(value):
         raise TypeError(f"{name} must be {what}, {_got(value)}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond any float
+        raise ValueError(f"{name} must be {what}, got an int too large for a float") from None
+    if not finite:
         raise ValueError(f"{name} must be {what}, got {value!r}")
     return value
 
@@ -132,13 +136,13 @@ def point(name: str, value) -> tuple:
 
 
 def interval(name: str, value) -> tuple:
-    """A pair (lo, hi) of finite numbers with lo < hi."""
+    """A pair (lo, hi) of finite numbers with lo <= hi (equal: a fixed value)."""
     if (isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__")
             or not hasattr(value, "__getitem__") or len(value) != 2):
         raise TypeError(f"{name} must be a pair of numbers (lo, hi), {_got(value)}")
     lo, hi = (finite_real(f"{name}[{i}]", value[i]) for i in range(2))
-    if not lo < hi:
-        raise ValueError(f"{name} must be a pair (lo, hi) with lo < hi, got {_show(value)}")
+    if not lo <= hi:
+        raise ValueError(f"{name} must be a pair (lo, hi) with lo <= hi, got {_show(value)}")
     return tuple(value)
 
 
@@ -285,3 +289,11 @@ def out_folder(value):
                                  f"cannot be made: {str(p)!r} is not a directory")
             break
     return value
+
+
+def last_batch(n: int, batch_size: int, samples: str) -> None:
+    """Refuse a last mini-batch of 1 sample (batch norm cannot normalize it)."""
+    if n % batch_size == 1:
+        raise ValueError(f"{samples} in batches of batch_size={batch_size} leave a last batch "
+                         f"of 1 sample, which batch norm cannot normalize; change n_train or "
+                         f"batch_size")

@@ -34,13 +34,6 @@ class BatchNormResult:
         return self.with_bn[:, 1:].mean(axis=1) > self.without_bn[:, 1:].mean(axis=1) + tol
 
 
-def _check_last_batch(n: int, batch_size: int, samples: str) -> None:
-    if n % batch_size == 1:
-        raise ValueError(f"{samples} in batches of batch_size={batch_size} leave a last batch "
-                         f"of 1 sample, which batch norm cannot normalize; change n_train or "
-                         f"batch_size")
-
-
 def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np.ndarray]] = None,
               n_scales: int = 16,
               epochs: int = 20, batch_size: int = 100, hidden: Sequence[int] = (100,) * 5,
@@ -60,7 +53,6 @@ def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np
     check.positive_int("n_scales", n_scales)
     check.positive_int("epochs", epochs)
     check.int_at_least("batch_size", batch_size, 2)
-    _check_last_batch(n_train, batch_size, f"n_train={n_train} samples")
     hidden = check.layer_sizes("hidden", hidden, min_len=1)
     check.positive_real("lr", lr)
     check.data_folder(data)
@@ -68,9 +60,10 @@ def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np
     check.out_folder(out)
     scales = np.logspace(0, -4, n_scales) if scales is None else np.asarray(scales, float)
     ds = load(data).subset(n_train)
-    if len(ds.x_train) < n_train:  # the data has fewer: the batches are those of all of it
-        _check_last_batch(len(ds.x_train), batch_size, f"the {len(ds.x_train)} training samples "
-                          f"of {ds.name} (fewer than n_train={n_train})")
+    # Checked on the samples used: the data may have fewer than n_train.
+    used = len(ds.x_train)
+    check.last_batch(used, batch_size, f"n_train={n_train} samples" if used == n_train else
+                     f"the {used} training samples of {ds.name} (fewer than n_train={n_train})")
     seeds = rng_from(seed).integers(0, 2**63, (len(scales), 2))
     with_bn = np.zeros((len(scales), epochs + 1))
     without_bn = np.zeros_like(with_bn)

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..nn import MLP
+from ..nn import ACTIVATIONS, MLP
 from . import _checks as check
 from ._common import load, make_optimizer, new_figure, save, seed_pair, train_epochs
 
@@ -22,8 +22,9 @@ REGULARIZERS = {
 }
 
 
-#: The MLP keyword arguments a regularizer may set (init and seed are the experiment's).
-_REGULARIZER_KEYS = ("dropout", "weight_decay")
+#: The MLP keyword arguments a regularizer may set (init and seed are the
+#: experiment's, and dtype the data's).
+_REGULARIZER_KEYS = ("dropout", "weight_decay", "batch_norm", "activation")
 
 
 def _check_regularizers(regularizers) -> dict:
@@ -49,6 +50,12 @@ def _check_regularizers(regularizers) -> dict:
                                       what="a number >= 0")
             if value < 0:
                 raise ValueError(f"{name}['weight_decay'] must be a number >= 0, got {value!r}")
+        if "batch_norm" in kwargs and not isinstance(kwargs["batch_norm"], (bool, np.bool_)):
+            raise TypeError(f"{name}['batch_norm'] must be True or False, "
+                            f"got {kwargs['batch_norm']!r}")
+        if "activation" in kwargs and kwargs["activation"] not in ACTIVATIONS:
+            raise ValueError(f"{name}['activation'] must be one of {', '.join(ACTIVATIONS)}, "
+                             f"got {kwargs['activation']!r}")
     return regularizers
 
 
@@ -90,7 +97,8 @@ def overfitting(*, n_train: int = 300, epochs: int = 301, batch_size: int = 100,
     (a few points: the task is easy) and the loss gap shows the effect more
     clearly; on MNIST both are large. Same initial weights and batches for
     every variant. ``regularizers`` maps a label to MLP keyword arguments
-    (``dropout``, ``weight_decay``), like :data:`REGULARIZERS`.
+    (``dropout``, ``weight_decay``, ``batch_norm``, ``activation``), like
+    :data:`REGULARIZERS`.
     """
     check.positive_int("n_train", n_train)
     check.positive_int("epochs", epochs)
@@ -105,6 +113,8 @@ def overfitting(*, n_train: int = 300, epochs: int = 301, batch_size: int = 100,
     check.out_folder(out)
     regularizers = dict(REGULARIZERS if regularizers is None else regularizers)
     ds = load(data).subset(n_train)
+    if any(kw.get("batch_norm") for kw in regularizers.values()):
+        check.last_batch(len(ds.x_train), batch_size, f"the {len(ds.x_train)} training samples")
     init_seed, batch_seed = seed_pair(seed)
     res = OverfittingResult({}, {}, {}, {}, len(ds.x_train), ds.name)
     for label, kwargs in regularizers.items():

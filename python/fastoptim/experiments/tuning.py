@@ -81,6 +81,8 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     """
     check.positive_int("trials", trials)
     check.int_at_least("n_samples", n_samples, 2)
+    if n_samples > 1 << 62:
+        raise ValueError(f"n_samples must be at most 2**62, got {n_samples}")
     check.fraction("val_fraction", val_fraction)  # named here: _split calls it test_fraction
     n_val = int(round(n_samples * val_fraction))  # as train_test_split counts them
     if not 0 < n_val < n_samples:
