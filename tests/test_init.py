@@ -347,12 +347,15 @@ def test_errors_name_the_argument_and_write_nothing(fn, args, kwargs, exc, msg):
             assert np.all(x == 0.5)
 
 
-@pytest.mark.parametrize("fn,args,kwargs,exc,msg",
-                         [e for e in ERRORS if "seed" in inspect.signature(e[0]).parameters
-                          and "seed" not in e[2]],
-                         ids=[f"{e[0].__name__}-{e[4][:30]}" for e in ERRORS
-                              if "seed" in inspect.signature(e[0]).parameters
-                              and "seed" not in e[2]])
+# The refusals of functions that take a seed (and are not refused for it).
+SEEDED_ERRORS = [e for e in ERRORS if "seed" in inspect.signature(e[0]).parameters
+                 and "seed" not in e[2]]
+seeded_errors = pytest.mark.parametrize(
+    "fn,args,kwargs,exc,msg", SEEDED_ERRORS,
+    ids=[f"{e[0].__name__}-{e[4][:30]}" for e in SEEDED_ERRORS])
+
+
+@seeded_errors
 def test_refused_calls_leave_a_numpy_generator_seed_untouched(fn, args, kwargs, exc, msg):
     # Every check runs before a seed is drawn from a numpy.random.Generator.
     rng = np.random.default_rng(7)
@@ -362,12 +365,7 @@ def test_refused_calls_leave_a_numpy_generator_seed_untouched(fn, args, kwargs, 
     assert rng.bit_generator.state == before
 
 
-@pytest.mark.parametrize("fn,args,kwargs,exc,msg",
-                         [e for e in ERRORS if "seed" in inspect.signature(e[0]).parameters
-                          and "seed" not in e[2]],
-                         ids=[f"{e[0].__name__}-{e[4][:30]}" for e in ERRORS
-                              if "seed" in inspect.signature(e[0]).parameters
-                              and "seed" not in e[2]])
+@seeded_errors
 def test_refused_calls_leave_a_fastoptim_generator_untouched(fn, args, kwargs, exc, msg):
     g = Generator(7)
     g.normal_(np.empty(3))
