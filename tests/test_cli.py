@@ -196,6 +196,47 @@ def test_missing_mnist_file_is_named(tmp_path, capsys):
     assert "train-labels-idx1-ubyte" in err and err.startswith("fastoptim: error:")
 
 
+def test_malformed_mnist_file_is_one_line(tmp_path, capsys):
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (tmp_path / name).write_bytes(b"\x01\x02\x08\x01")
+    assert main(["run", "optimizers", "--data", str(tmp_path), "--no-figure"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fastoptim: error: ") and "not an IDX file" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("error", [TypeError, ValueError])
+def test_a_bug_inside_an_experiment_keeps_its_traceback(monkeypatch, capsys, error):
+    # Only argument refusals (fastoptim._errors.UsageError) become one-line
+    # errors: a TypeError or ValueError from the work itself is a bug.
+    import importlib
+
+    mod = importlib.import_module("fastoptim.experiments.trajectories")
+
+    def broken(*args, **kwargs):
+        raise error("a bug")
+
+    monkeypatch.setattr(mod, "_run_paths", broken)
+    with pytest.raises(error, match="a bug"):
+        main(["run", "trajectories", "--no-figure"])
+    assert "fastoptim: error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "batchnorm", "--set", "n_train=5000"],
+     "n_train=5000 is more than the 1438 training samples of digits; pass n_train=1438 at most"),
+    (["run", "optimizers", "--set", "names=['SGD']", "--set", "lr={'Adam': 0.1}"],
+     "lr sets a rate for 'Adam', not among names (SGD)"),
+])
+def test_arguments_checked_against_the_data_and_each_other(argv, message, capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    assert main(argv + ["--no-figure"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"fastoptim: error: {message}")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 @needs_data_and_plot
 def test_demo_reduced(tmp_path, capsys):
     assert main(["demo", "--iterations", "20", "--out", str(tmp_path), "--no-progress"]) == 0

@@ -8,6 +8,8 @@ import inspect
 import sys
 import time
 
+from ._errors import UsageError
+
 __all__ = ["main"]
 
 DEFAULT_OUT = "fastoptim-out"
@@ -312,7 +314,9 @@ def main(argv=None) -> int:
         if args.command == "list":
             return _list()
         return _run(args, parser)
-    except (ImportError, FileNotFoundError, TypeError, ValueError) as e:
+    except (ImportError, FileNotFoundError, UsageError) as e:
+        # UsageError: an argument refused by name (a TypeError or ValueError).
+        # Any other TypeError or ValueError is a bug and keeps its traceback.
         print(f"fastoptim: error: {e}", file=sys.stderr)
         return 1
 

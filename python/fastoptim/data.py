@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._errors import UsageValueError
+
 __all__ = ["Dataset", "read_idx", "load_digits", "load_mnist", "load_dataset",
            "train_test_split", "one_hot", "MNIST_FILES", "ENV_VAR"]
 
@@ -69,19 +71,20 @@ def read_idx(path) -> np.ndarray:
     with opener(path, "rb") as f:
         raw = f.read()
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path}: not an IDX file (magic number must start with two zero bytes)")
+        raise UsageValueError(f"{path}: not an IDX file (magic number must start with two "
+                              f"zero bytes)")
     type_code, ndim = raw[2], raw[3]
     if type_code not in _IDX_DTYPES:
-        raise ValueError(f"{path}: unknown IDX data type 0x{type_code:02x}")
+        raise UsageValueError(f"{path}: unknown IDX data type 0x{type_code:02x}")
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{path}: truncated header ({ndim} dimensions announced)")
+        raise UsageValueError(f"{path}: truncated header ({ndim} dimensions announced)")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
     dtype = np.dtype(_IDX_DTYPES[type_code])
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise ValueError(f"{path}: {len(raw) - header} data bytes, header of shape {shape} "
-                         f"and type {dtype.name} needs {expected}")
+        raise UsageValueError(f"{path}: {len(raw) - header} data bytes, header of shape {shape} "
+                              f"and type {dtype.name} needs {expected}")
     return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -95,7 +98,7 @@ def one_hot(t: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
 def train_test_split(x: np.ndarray, t: np.ndarray, test_fraction: float, *, seed=0):
     """Shuffle with ``seed`` and split; returns ``(x_train, t_train), (x_test, t_test)``."""
     if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        raise UsageValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
@@ -174,8 +177,8 @@ def load_mnist(folder, *, normalize: bool = True, one_hot: bool = False, flatten
     for split in ("train", "test"):
         xi, ti = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if xi.ndim != 3 or ti.ndim != 1 or len(xi) != len(ti):
-            raise ValueError(f"MNIST {split}: images of shape {xi.shape} and labels of shape "
-                             f"{ti.shape} do not match (expected (N, rows, cols) and (N,))")
+            raise UsageValueError(f"MNIST {split}: images of shape {xi.shape} and labels of shape "
+                                  f"{ti.shape} do not match (expected (N, rows, cols) and (N,))")
     n_classes = int(max(arrays["train_labels"].max(initial=0),
                         arrays["test_labels"].max(initial=0))) + 1
     return _finish("mnist", arrays["train_images"], arrays["train_labels"],

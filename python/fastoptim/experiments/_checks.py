@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import BOOK_LR, check_optimizer_names
+from .._errors import UsageTypeError, UsageValueError
 
 _repr = reprlib.Repr()
 _repr.maxstring = 60
@@ -46,9 +47,9 @@ def int_at_least(name: str, value, low: int = 1):
     """An int (a numpy integer too; not a bool, float or str) >= ``low``."""
     what = {1: "a positive int", 0: "a non-negative int"}.get(low, f"an int >= {low}")
     if not _is_int(value):
-        raise TypeError(f"{name} must be {what}, {_got(value)}")
+        raise UsageTypeError(f"{name} must be {what}, {_got(value)}")
     if value < low:
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise UsageValueError(f"{name} must be {what}, got {value!r}")
     return value
 
 
@@ -63,13 +64,13 @@ def non_negative_int(name: str, value):
 def finite_real(name: str, value, *, what: str = "a finite number"):
     """A finite int or float (a numpy number too; not a bool or str)."""
     if not _is_real(value):
-        raise TypeError(f"{name} must be {what}, {_got(value)}")
+        raise UsageTypeError(f"{name} must be {what}, {_got(value)}")
     try:
         finite = math.isfinite(value)
     except OverflowError:  # an int beyond any float
-        raise ValueError(f"{name} must be {what}, got an int too large for a float") from None
+        raise UsageValueError(f"{name} must be {what}, got an int too large for a float") from None
     if not finite:
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise UsageValueError(f"{name} must be {what}, got {value!r}")
     return value
 
 
@@ -77,7 +78,7 @@ def positive_real(name: str, value):
     """A finite number > 0 (a learning rate, a weight scale)."""
     finite_real(name, value, what="a positive finite number")
     if not value > 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        raise UsageValueError(f"{name} must be a positive finite number, got {value!r}")
     return value
 
 
@@ -85,20 +86,21 @@ def fraction(name: str, value):
     """A number strictly between 0 and 1."""
     finite_real(name, value, what="a number in (0, 1)")
     if not 0 < value < 1:
-        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+        raise UsageValueError(f"{name} must be in (0, 1), got {value!r}")
     return value
 
 
 def _sequence(name: str, value, what: str, example: str) -> tuple:
     """``value`` as a tuple: a list, tuple, range or 1-D array, not a bare str or number."""
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be {what}, e.g. {name}={example}, got str {_show(value)}")
+        raise UsageTypeError(f"{name} must be {what}, e.g. {name}={example}, "
+                             f"got str {_show(value)}")
     if isinstance(value, np.ndarray):
         if value.ndim != 1:
-            raise TypeError(f"{name} must be {what}, got a {value.ndim}-D array")
+            raise UsageTypeError(f"{name} must be {what}, got a {value.ndim}-D array")
         return tuple(value)
     if isinstance(value, (Mapping, set, frozenset)) or not isinstance(value, (list, tuple, range)):
-        raise TypeError(f"{name} must be {what}, e.g. {name}={example}, {_got(value)}")
+        raise UsageTypeError(f"{name} must be {what}, e.g. {name}={example}, {_got(value)}")
     return tuple(value)
 
 
@@ -109,7 +111,7 @@ def layer_sizes(name: str, value, *, min_len: int = 0) -> tuple:
     for i, n in enumerate(sizes):
         positive_int(f"{name}[{i}]", n)
     if len(sizes) < min_len:
-        raise ValueError(f"{name} must have at least {min_len} layer(s), got {_show(value)}")
+        raise UsageValueError(f"{name} must have at least {min_len} layer(s), got {_show(value)}")
     return sizes
 
 
@@ -117,11 +119,11 @@ def positive_reals(name: str, value, *, distinct: bool = False) -> tuple:
     """A non-empty sequence of positive finite numbers."""
     values = _sequence(name, value, "a sequence of positive numbers", "(0.1, 0.01)")
     if not values:
-        raise ValueError(f"{name} must not be empty")
+        raise UsageValueError(f"{name} must not be empty")
     for i, x in enumerate(values):
         positive_real(f"{name}[{i}]", x)
     if distinct and len(set(map(float, values))) < len(values):
-        raise ValueError(f"{name} must not repeat a value, got {_show(value)}")
+        raise UsageValueError(f"{name} must not repeat a value, got {_show(value)}")
     return values
 
 
@@ -129,7 +131,7 @@ def point(name: str, value) -> tuple:
     """A pair of finite numbers, e.g. a start point (x, y)."""
     if (isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__")
             or not hasattr(value, "__getitem__") or len(value) != 2):
-        raise TypeError(f"{name} must be a pair of numbers (x, y), {_got(value)}")
+        raise UsageTypeError(f"{name} must be a pair of numbers (x, y), {_got(value)}")
     for i in range(2):
         finite_real(f"{name}[{i}]", value[i])
     return tuple(value)
@@ -139,23 +141,23 @@ def interval(name: str, value) -> tuple:
     """A pair (lo, hi) of finite numbers with lo <= hi (equal: a fixed value)."""
     if (isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__len__")
             or not hasattr(value, "__getitem__") or len(value) != 2):
-        raise TypeError(f"{name} must be a pair of numbers (lo, hi), {_got(value)}")
+        raise UsageTypeError(f"{name} must be a pair of numbers (lo, hi), {_got(value)}")
     lo, hi = (finite_real(f"{name}[{i}]", value[i]) for i in range(2))
     if not lo <= hi:
-        raise ValueError(f"{name} must be a pair (lo, hi) with lo <= hi, got {_show(value)}")
+        raise UsageValueError(f"{name} must be a pair (lo, hi) with lo <= hi, got {_show(value)}")
     return tuple(value)
 
 
 def str_keyed(name: str, value, what: str, example: str) -> dict:
     """A non-empty dict with str keys (labels); the caller checks the values."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a dict of {what}, e.g. {example}, {_got(value)}")
+        raise UsageTypeError(f"{name} must be a dict of {what}, e.g. {example}, {_got(value)}")
     if not value:
-        raise ValueError(f"{name} must not be empty (a dict of {what}, e.g. {example})")
+        raise UsageValueError(f"{name} must not be empty (a dict of {what}, e.g. {example})")
     for key in value:
         if not isinstance(key, str):
-            raise TypeError(f"{name} must be a dict of {what}, e.g. {example}; "
-                            f"its key {_show(key)} is a {type(key).__name__}, not a str")
+            raise UsageTypeError(f"{name} must be a dict of {what}, e.g. {example}; "
+                                 f"its key {_show(key)} is a {type(key).__name__}, not a str")
     return dict(value)
 
 
@@ -172,7 +174,8 @@ def optimizer_lr(name: str, value):
 
 def optimizer_name(name: str, value) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be an optimizer name ({', '.join(BOOK_LR)}), {_got(value)}")
+        raise UsageTypeError(f"{name} must be an optimizer name ({', '.join(BOOK_LR)}), "
+                             f"{_got(value)}")
     check_optimizer_names([value], name)
     return value
 
@@ -180,17 +183,17 @@ def optimizer_name(name: str, value) -> str:
 def optimizer_names(name: str, value) -> tuple:
     """A non-empty sequence of distinct optimizer names (a bare str is refused)."""
     if isinstance(value, str):
-        raise TypeError(f"{name} must be a sequence of optimizer names, e.g. {name}=[{value!r}], "
-                        f"got str {_show(value)}")
+        raise UsageTypeError(f"{name} must be a sequence of optimizer names, "
+                             f"e.g. {name}=[{value!r}], got str {_show(value)}")
     names = _sequence(name, value, "a sequence of optimizer names", "['SGD', 'Adam']")
     if not names:
-        raise ValueError(f"{name} must name at least one optimizer ({', '.join(BOOK_LR)})")
+        raise UsageValueError(f"{name} must name at least one optimizer ({', '.join(BOOK_LR)})")
     for i, n in enumerate(names):
         if not isinstance(n, str):
-            raise TypeError(f"{name}[{i}] must be an optimizer name, {_got(n)}")
+            raise UsageTypeError(f"{name}[{i}] must be an optimizer name, {_got(n)}")
     check_optimizer_names(names, name)
     if len(set(names)) < len(names):
-        raise ValueError(f"{name} must not repeat an optimizer, got {_show(value)}")
+        raise UsageValueError(f"{name} must not repeat an optimizer, got {_show(value)}")
     return names
 
 
@@ -202,7 +205,7 @@ def float_dtype(name: str, value) -> np.dtype:
         dtype = None
     if dtype is None or dtype not in (np.float32, np.float64):
         shown = dtype if dtype is not None else _show(value)
-        raise TypeError(f"{name} must be float32 or float64, got {shown}")
+        raise UsageTypeError(f"{name} must be float32 or float64, got {shown}")
     return dtype
 
 
@@ -212,13 +215,13 @@ def init_choice(name: str, value):
 
     if isinstance(value, str):
         if value.lower() not in INITIALIZERS:
-            raise ValueError(f"{name} must be one of {', '.join(sorted(INITIALIZERS))} or a "
-                             f"standard deviation >= 0, got {value!r}")
+            raise UsageValueError(f"{name} must be one of {', '.join(sorted(INITIALIZERS))} or a "
+                                  f"standard deviation >= 0, got {value!r}")
         return value
     what = f"an initializer name ({', '.join(sorted(INITIALIZERS))}) or a standard deviation >= 0"
     finite_real(name, value, what=what)
     if value < 0:
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise UsageValueError(f"{name} must be {what}, got {value!r}")
     return value
 
 
@@ -226,7 +229,7 @@ def activation(name: str, value) -> str:
     from ..nn.mlp import ACTIVATIONS
 
     if not isinstance(value, str) or value not in ACTIVATIONS:
-        error = TypeError if not isinstance(value, str) else ValueError
+        error = UsageTypeError if not isinstance(value, str) else UsageValueError
         raise error(f"{name} must be one of {', '.join(sorted(ACTIVATIONS))}, got {_show(value)}")
     return value
 
@@ -236,13 +239,13 @@ def labelled_configs(name: str, value, check_item) -> tuple:
     ``check_item(f"{name}[{i}]", item)`` checks each tuple."""
     items = _sequence(name, value, "a sequence of tuples", "[('ReLU, He', 'relu', 'he')]")
     if not items:
-        raise ValueError(f"{name} must not be empty")
+        raise UsageValueError(f"{name} must not be empty")
     labels = []
     for i, item in enumerate(items):
         check_item(f"{name}[{i}]", item)
         labels.append(item[0])
     if len(set(labels)) < len(labels):
-        raise ValueError(f"{name} must not repeat a label, got labels {labels!r}")
+        raise UsageValueError(f"{name} must not repeat a label, got labels {labels!r}")
     return items
 
 
@@ -253,15 +256,15 @@ def seed(value):
         return value
     what = "an int >= 0, a numpy.random.Generator or None"
     if not _is_int(value):
-        raise TypeError(f"seed must be {what}, {_got(value)}")
+        raise UsageTypeError(f"seed must be {what}, {_got(value)}")
     if value < 0:
-        raise ValueError(f"seed must be {what}, got {value!r}")
+        raise UsageValueError(f"seed must be {what}, got {value!r}")
     return value
 
 
 def _path_like(name: str, value, what: str):
     if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be {what} (a str or path) or None, {_got(value)}")
+        raise UsageTypeError(f"{name} must be {what} (a str or path) or None, {_got(value)}")
 
 
 def data_folder(value):
@@ -282,18 +285,26 @@ def out_folder(value):
     for p in (path, *path.parents):
         if p.exists():
             if p == path and not p.is_dir():
-                raise ValueError(f"out must be a folder for the figure, but {str(value)!r} "
-                                 f"exists and is not a directory")
+                raise UsageValueError(f"out must be a folder for the figure, but {str(value)!r} "
+                                      f"exists and is not a directory")
             if not p.is_dir():
-                raise ValueError(f"out must be a folder for the figure, but {str(value)!r} "
-                                 f"cannot be made: {str(p)!r} is not a directory")
+                raise UsageValueError(f"out must be a folder for the figure, but {str(value)!r} "
+                                      f"cannot be made: {str(p)!r} is not a directory")
             break
     return value
+
+
+def samples_available(name: str, n: int, dataset) -> None:
+    """Refuse ``n`` training samples when ``dataset`` has fewer (rather than use fewer)."""
+    have = len(dataset.x_train)
+    if n > have:
+        raise UsageValueError(f"{name}={n} is more than the {have} training samples of "
+                              f"{dataset.name}; pass {name}={have} at most")
 
 
 def last_batch(n: int, batch_size: int, samples: str) -> None:
     """Refuse a last mini-batch of 1 sample (batch norm cannot normalize it)."""
     if n % batch_size == 1:
-        raise ValueError(f"{samples} in batches of batch_size={batch_size} leave a last batch "
-                         f"of 1 sample, which batch norm cannot normalize; change n_train or "
-                         f"batch_size")
+        raise UsageValueError(f"{samples} in batches of batch_size={batch_size} leave a last batch "
+                              f"of 1 sample, which batch norm cannot normalize; change n_train or "
+                              f"batch_size")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..nn.loss import _labels
+from .._errors import UsageValueError
 
 #: The course's optimizer line-up with the learning rates its book uses on MNIST.
 BOOK_LR = {"SGD": 0.01, "Momentum": 0.01, "AdaGrad": 0.01, "RMSProp": 0.01, "Adam": 0.001}
@@ -20,8 +21,8 @@ def check_optimizer_names(names, argument: str = "") -> None:
     ``argument:`` when given (the experiment argument that holds the names)."""
     unknown = [n for n in names if n not in BOOK_LR]
     if unknown:
-        raise ValueError(f"{argument + ': ' if argument else ''}unknown optimizer "
-                         f"{', '.join(map(repr, unknown))}; choose from {', '.join(BOOK_LR)}")
+        raise UsageValueError(f"{argument + ': ' if argument else ''}unknown optimizer "
+                              f"{', '.join(map(repr, unknown))}; choose from {', '.join(BOOK_LR)}")
 
 
 def make_optimizer(name: str, params, lr: float, **kwargs):

@@ -9,6 +9,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 
 from ..nn.mlp import _init_weight
+from .._errors import UsageTypeError, UsageValueError
 from . import _checks as check
 from ._common import new_figure, rng_from, save
 
@@ -34,14 +35,14 @@ _FUNCS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 def _check_config(name: str, item) -> None:
     if isinstance(item, (str, bytes)) or not isinstance(item, (tuple, list)) or len(item) != 3:
-        raise TypeError(f"{name} must be a triple (label, activation, weight sd), e.g. "
-                        f"('ReLU, He', 'relu', 'he'), got {item!r}")
+        raise UsageTypeError(f"{name} must be a triple (label, activation, weight sd), e.g. "
+                             f"('ReLU, He', 'relu', 'he'), got {item!r}")
     label, act, std = item
     if not isinstance(label, str):
-        raise TypeError(f"{name}[0] (the label) must be a str, got {type(label).__name__} "
-                        f"{label!r}")
+        raise UsageTypeError(f"{name}[0] (the label) must be a str, got {type(label).__name__} "
+                             f"{label!r}")
     if not isinstance(act, str) or act not in _FUNCS:
-        error = ValueError if isinstance(act, str) else TypeError
+        error = UsageValueError if isinstance(act, str) else UsageTypeError
         raise error(f"{name}[1] (the activation) must be one of {', '.join(_FUNCS)}, "
                     f"got {act!r}")
     check.init_choice(f"{name}[2] (the weight sd)", std)

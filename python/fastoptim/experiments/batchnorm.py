@@ -59,11 +59,10 @@ def batchnorm(*, n_train: int = 1000, scales: Optional[Union[Sequence[float], np
     check.seed(seed)
     check.out_folder(out)
     scales = np.logspace(0, -4, n_scales) if scales is None else np.asarray(scales, float)
-    ds = load(data).subset(n_train)
-    # Checked on the samples used: the data may have fewer than n_train.
-    used = len(ds.x_train)
-    check.last_batch(used, batch_size, f"n_train={n_train} samples" if used == n_train else
-                     f"the {used} training samples of {ds.name} (fewer than n_train={n_train})")
+    ds = load(data)
+    check.samples_available("n_train", n_train, ds)
+    ds = ds.subset(n_train)
+    check.last_batch(n_train, batch_size, f"n_train={n_train} samples")
     seeds = rng_from(seed).integers(0, 2**63, (len(scales), 2))
     with_bn = np.zeros((len(scales), epochs + 1))
     without_bn = np.zeros_like(with_bn)

@@ -9,6 +9,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..nn import MLP
+from .._errors import UsageTypeError, UsageValueError
 from . import _checks as check
 from ._common import (BOOK_LR, load, make_optimizer, new_figure, save, seed_pair, smooth,
                       smoothing_window, train_iterations)
@@ -55,13 +56,17 @@ def optimizers(*, iterations: int = 2000, batch_size: int = 128, hidden: Sequenc
     hidden = check.layer_sizes("hidden", hidden)
     names = check.optimizer_names("names", names)
     lr = check.optimizer_lr("lr", lr)
+    if lr is not None and not set(lr) <= set(names):
+        extra = ", ".join(repr(n) for n in lr if n not in names)
+        raise UsageValueError(f"lr sets a rate for {extra}, not among names "
+                              f"({', '.join(names)}); add it to names or leave it out")
     dtype = check.float_dtype("dtype", dtype)
     check.data_folder(data)
     check.seed(seed)
     check.out_folder(out)
     if progress is not None and not callable(progress):
-        raise TypeError(f"progress must be a function progress(name, i), got "
-                        f"{type(progress).__name__}")
+        raise UsageTypeError(f"progress must be a function progress(name, i), got "
+                             f"{type(progress).__name__}")
     lr = {n: (BOOK_LR if lr is None else {**BOOK_LR, **lr})[n] for n in names}
     ds = load(data, dtype)
     init_seed, batch_seed = seed_pair(seed)

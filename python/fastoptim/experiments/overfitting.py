@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..nn import ACTIVATIONS, MLP
+from .._errors import UsageTypeError, UsageValueError
 from . import _checks as check
 from ._common import load, make_optimizer, new_figure, save, seed_pair, train_epochs
 
@@ -33,29 +34,30 @@ def _check_regularizers(regularizers) -> dict:
     for label, kwargs in regularizers.items():
         name = f"regularizers[{label!r}]"
         if not isinstance(kwargs, dict):
-            raise TypeError(f"{name} must be a dict of MLP keyword arguments (of "
-                            f"{', '.join(_REGULARIZER_KEYS)}), got {type(kwargs).__name__} "
-                            f"{kwargs!r}")
+            raise UsageTypeError(f"{name} must be a dict of MLP keyword arguments (of "
+                                 f"{', '.join(_REGULARIZER_KEYS)}), got {type(kwargs).__name__} "
+                                 f"{kwargs!r}")
         unknown = [k for k in kwargs if k not in _REGULARIZER_KEYS]
         if unknown:
-            raise ValueError(f"{name} may set {', '.join(_REGULARIZER_KEYS)}, not "
-                             f"{', '.join(map(repr, unknown))}")
+            raise UsageValueError(f"{name} may set {', '.join(_REGULARIZER_KEYS)}, not "
+                                  f"{', '.join(map(repr, unknown))}")
         if "dropout" in kwargs:
             value = check.finite_real(f"{name}['dropout']", kwargs["dropout"],
                                       what="a ratio in [0, 1)")
             if not 0 <= value < 1:
-                raise ValueError(f"{name}['dropout'] must be a ratio in [0, 1), got {value!r}")
+                raise UsageValueError(f"{name}['dropout'] must be a ratio in [0, 1), got {value!r}")
         if "weight_decay" in kwargs:
             value = check.finite_real(f"{name}['weight_decay']", kwargs["weight_decay"],
                                       what="a number >= 0")
             if value < 0:
-                raise ValueError(f"{name}['weight_decay'] must be a number >= 0, got {value!r}")
+                raise UsageValueError(f"{name}['weight_decay'] must be a number >= 0, "
+                                      f"got {value!r}")
         if "batch_norm" in kwargs and not isinstance(kwargs["batch_norm"], (bool, np.bool_)):
-            raise TypeError(f"{name}['batch_norm'] must be True or False, "
-                            f"got {kwargs['batch_norm']!r}")
+            raise UsageTypeError(f"{name}['batch_norm'] must be True or False, "
+                                 f"got {kwargs['batch_norm']!r}")
         if "activation" in kwargs and kwargs["activation"] not in ACTIVATIONS:
-            raise ValueError(f"{name}['activation'] must be one of {', '.join(ACTIVATIONS)}, "
-                             f"got {kwargs['activation']!r}")
+            raise UsageValueError(f"{name}['activation'] must be one of {', '.join(ACTIVATIONS)}, "
+                                  f"got {kwargs['activation']!r}")
     return regularizers
 
 
@@ -112,9 +114,11 @@ def overfitting(*, n_train: int = 300, epochs: int = 301, batch_size: int = 100,
     check.seed(seed)
     check.out_folder(out)
     regularizers = dict(REGULARIZERS if regularizers is None else regularizers)
-    ds = load(data).subset(n_train)
+    ds = load(data)
+    check.samples_available("n_train", n_train, ds)
+    ds = ds.subset(n_train)
     if any(kw.get("batch_norm") for kw in regularizers.values()):
-        check.last_batch(len(ds.x_train), batch_size, f"the {len(ds.x_train)} training samples")
+        check.last_batch(n_train, batch_size, f"n_train={n_train} samples")
     init_seed, batch_seed = seed_pair(seed)
     res = OverfittingResult({}, {}, {}, {}, len(ds.x_train), ds.name)
     for label, kwargs in regularizers.items():

@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..data import Dataset, train_test_split
+from .._errors import UsageTypeError, UsageValueError
 from ..nn import MLP
 from . import _checks as check
 from ._common import load, make_optimizer, new_figure, rng_from, save, seed_pair, train_epochs
@@ -43,6 +44,7 @@ class TuningResult:
 @functools.lru_cache(maxsize=4)
 def _split(data, n_samples: int, val_fraction: float) -> Dataset:
     ds = load(data)
+    check.samples_available("n_samples", n_samples, ds)
     # The book shuffles before splitting; a fixed permutation keeps trials comparable.
     (x, t), (x_val, t_val) = train_test_split(ds.x_train[:n_samples], ds.t_train[:n_samples],
                                               val_fraction, seed=0)
@@ -82,36 +84,36 @@ def tuning(*, trials: int = 100, n_samples: int = 500, val_fraction: float = 0.2
     check.positive_int("trials", trials)
     check.int_at_least("n_samples", n_samples, 2)
     if n_samples > 1 << 62:
-        raise ValueError(f"n_samples must be at most 2**62, got {n_samples}")
+        raise UsageValueError(f"n_samples must be at most 2**62, got {n_samples}")
     check.fraction("val_fraction", val_fraction)  # named here: _split calls it test_fraction
     n_val = int(round(n_samples * val_fraction))  # as train_test_split counts them
     if not 0 < n_val < n_samples:
-        raise ValueError(f"n_samples={n_samples} with val_fraction={val_fraction!r} gives "
-                         f"{n_val} validation and {n_samples - n_val} training samples; "
-                         f"both need one at least")
+        raise UsageValueError(f"n_samples={n_samples} with val_fraction={val_fraction!r} gives "
+                              f"{n_val} validation and {n_samples - n_val} training samples; "
+                              f"both need one at least")
     check.positive_int("epochs", epochs)
     check.positive_int("batch_size", batch_size)
     hidden = check.layer_sizes("hidden", hidden)
     for name, rng_ in (("lr_range", lr_range), ("weight_decay_range", weight_decay_range)):
         lo, hi = check.interval(name, rng_)
         if not (-300 <= lo and hi <= 300):  # 10**x: a finite, non-zero float
-            raise ValueError(f"{name} is a pair of powers of 10 within [-300, 300], got "
-                             f"{tuple(rng_)!r}")
+            raise UsageValueError(f"{name} is a pair of powers of 10 within [-300, 300], got "
+                                  f"{tuple(rng_)!r}")
     if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError("executor must be a concurrent.futures.Executor (or None for a process "
-                        f"pool), got {type(executor).__name__}")
+        raise UsageTypeError("executor must be a concurrent.futures.Executor (or None for a "
+                             f"process pool), got {type(executor).__name__}")
     check.data_folder(data)
     check.seed(seed)
     check.out_folder(out)
     check.non_negative_int("show_best", show_best)
+    data_key = None if data is None else str(data)
+    name = _split(data_key, n_samples, val_fraction).name  # checks the data has n_samples
     rng = rng_from(seed)
     lrs = 10.0 ** rng.uniform(*lr_range, trials)
     wds = 10.0 ** rng.uniform(*weight_decay_range, trials)
     seeds = rng.integers(0, 2**63, trials)
-    data_key = None if data is None else str(data)
     args = [(data_key, n_samples, val_fraction, tuple(hidden), epochs, batch_size,
              float(lrs[i]), float(wds[i]), int(seeds[i])) for i in range(trials)]
-    name = _split(data_key, n_samples, val_fraction).name
     if executor is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
